@@ -1,0 +1,330 @@
+import { z } from 'zod';
+import { Secret } from '../shared/secret.js';
+
+/**
+ * Every nightshift setting, in one strict schema. Each leaf carries `env` (the environment
+ * variable that sets it) and a description; the README's configuration reference is generated
+ * from this file (`npm run docs:config`), and a test fails when the two drift apart.
+ *
+ * Secrets are `Secret` values: they print as `<secret>`, and each can also be read from a file
+ * named by `<ENV>_FILE` (or `{file: PATH}` in YAML), as mounted Kubernetes secrets are.
+ */
+const secret = z
+  .string()
+  .min(1, 'must not be empty')
+  .transform((value) => new Secret(value));
+
+const durationMs = (description: string, fallback: number, env: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .default(fallback)
+    .meta({ env, description: `${description} (milliseconds)` });
+
+const server = z
+  .strictObject({
+    host: z
+      .string()
+      .default('127.0.0.1')
+      .meta({ env: 'NIGHTSHIFT_HOST', description: 'Address the HTTP server binds; 0.0.0.0 in a cluster' }),
+    port: z.number().int().min(0).max(65535).default(8080).meta({
+      env: 'NIGHTSHIFT_PORT',
+      description: 'HTTP port for webhooks, health, metrics and the API (0: any free port)',
+    }),
+    bodyLimitBytes: z.number().int().min(1024).default(1_048_576).meta({
+      env: 'NIGHTSHIFT_BODY_LIMIT_BYTES',
+      description: 'Largest request body accepted; larger gets 413',
+    }),
+  })
+  .prefault({});
+
+const log = z
+  .strictObject({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .meta({ env: 'NIGHTSHIFT_LOG_LEVEL', description: 'Log level; logs are JSON lines on stderr' }),
+  })
+  .prefault({});
+
+const redis = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379')
+      .meta({ env: 'REDIS_URL', description: 'Redis for the BullMQ queues' }),
+    password: secret
+      .optional()
+      .meta({ env: 'REDIS_PASSWORD', secret: true, description: 'Redis password, if not in the URL' }),
+    prefix: z
+      .string()
+      .regex(/^[\w:.-]+$/, 'use letters, digits, and : . _ -')
+      .default('nightshift')
+      .meta({
+        env: 'NIGHTSHIFT_QUEUE_PREFIX',
+        description: 'BullMQ key prefix; one per deployment sharing a Redis',
+      }),
+  })
+  .prefault({});
+
+const neo4j = z
+  .strictObject({
+    uri: z
+      .string()
+      .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/\S+$/, 'must be a bolt:// or neo4j:// URI')
+      .optional()
+      .meta({ env: 'NEO4J_URI', description: 'Neo4j 5 Bolt URI; required when graph.backend is neo4j' }),
+    user: z.string().default('neo4j').meta({ env: 'NEO4J_USER', description: 'Neo4j user' }),
+    password: secret
+      .optional()
+      .meta({ env: 'NEO4J_PASSWORD', secret: true, description: 'Neo4j password (omit when auth is off)' }),
+    database: z
+      .string()
+      .optional()
+      .meta({ env: 'NEO4J_DATABASE', description: 'Neo4j database name (server default when unset)' }),
+  })
+  .prefault({});
+
+const graph = z
+  .strictObject({
+    backend: z
+      .enum(['embedded', 'neo4j'])
+      .default('embedded')
+      .meta({ env: 'NIGHTSHIFT_GRAPH_BACKEND', description: 'Where the knowledge graph lives' }),
+    fsync: z.enum(['always', 'interval', 'never']).default('interval').meta({
+      env: 'NIGHTSHIFT_GRAPH_FSYNC',
+      description: 'Embedded store: when the journal is flushed to disk',
+    }),
+    neo4j,
+  })
+  .prefault({});
+
+const shutdown = z
+  .strictObject({
+    timeoutMs: durationMs(
+      'Longest a graceful stop may take before work is left to another replica',
+      10_000,
+      'NIGHTSHIFT_SHUTDOWN_TIMEOUT_MS',
+    ),
+  })
+  .prefault({});
+
+const loop = z
+  .strictObject({
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .meta({ env: 'NIGHTSHIFT_LOOP_CONCURRENCY', description: 'Jobs processed at once per stage worker' }),
+    heartbeatMs: durationMs(
+      'How often the loop proves it processes jobs (readiness reads it)',
+      15_000,
+      'NIGHTSHIFT_HEARTBEAT_MS',
+    ),
+  })
+  .prefault({});
+
+const anthropic = z
+  .strictObject({
+    apiKey: secret.optional().meta({
+      env: 'ANTHROPIC_API_KEY',
+      secret: true,
+      description: 'Enables the Claude planner; without it the rules planner runs',
+    }),
+    baseUrl: z
+      .url()
+      .default('https://api.anthropic.com')
+      .meta({ env: 'ANTHROPIC_BASE_URL', description: 'Messages API base URL' }),
+    fastModel: z.string().default('claude-haiku-4-5').meta({
+      env: 'NIGHTSHIFT_ANTHROPIC_FAST_MODEL',
+      description: 'Model for proposing hypotheses and triage',
+    }),
+    deepModel: z
+      .string()
+      .default('claude-sonnet-4-5')
+      .meta({ env: 'NIGHTSHIFT_ANTHROPIC_DEEP_MODEL', description: 'Model for deep checks' }),
+  })
+  .prefault({});
+
+const slack = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .meta({ env: 'NIGHTSHIFT_SLACK_ENABLED', description: 'Post reports and approvals to Slack' }),
+    botToken: secret.optional().meta({
+      env: 'SLACK_BOT_TOKEN',
+      secret: true,
+      description: 'Bot token (xoxb-…); required when Slack is enabled',
+    }),
+    signingSecret: secret.optional().meta({
+      env: 'SLACK_SIGNING_SECRET',
+      secret: true,
+      description: 'Verifies requests from Slack; required when Slack is enabled',
+    }),
+    apiUrl: z
+      .url()
+      .default('https://slack.com/api/')
+      .meta({ env: 'SLACK_API_URL', description: 'Slack Web API base URL' }),
+    channel: z
+      .string()
+      .default('#incidents')
+      .meta({ env: 'NIGHTSHIFT_SLACK_CHANNEL', description: 'Channel for incident threads' }),
+  })
+  .prefault({});
+
+const pagerduty = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .meta({ env: 'NIGHTSHIFT_PAGERDUTY_ENABLED', description: 'Escalate to PagerDuty' }),
+    routingKey: secret.optional().meta({
+      env: 'PAGERDUTY_ROUTING_KEY',
+      secret: true,
+      description: 'Events API v2 integration key; required when enabled',
+    }),
+    eventsUrl: z.url().default('https://events.pagerduty.com/v2/enqueue').meta({
+      env: 'PAGERDUTY_EVENTS_URL',
+      description: 'Events API v2 endpoint (EU: events.eu.pagerduty.com)',
+    }),
+  })
+  .prefault({});
+
+const datadog = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .meta({ env: 'NIGHTSHIFT_DATADOG_ENABLED', description: 'Read metrics, logs and events from Datadog' }),
+    apiKey: secret
+      .optional()
+      .meta({ env: 'DD_API_KEY', secret: true, description: 'Datadog API key; required when enabled' }),
+    appKey: secret.optional().meta({
+      env: 'DD_APP_KEY',
+      secret: true,
+      description: 'Datadog application key; required when enabled',
+    }),
+    baseUrl: z
+      .url()
+      .default('https://api.datadoghq.com')
+      .meta({ env: 'NIGHTSHIFT_DATADOG_BASE_URL', description: 'Datadog API base URL for your site' }),
+  })
+  .prefault({});
+
+const kubernetes = z
+  .strictObject({
+    mode: z
+      .enum(['off', 'in-cluster', 'kubeconfig'])
+      .default('off')
+      .meta({ env: 'NIGHTSHIFT_KUBERNETES_MODE', description: 'How to reach the Kubernetes API' }),
+    kubeconfig: z.string().optional().meta({
+      env: 'KUBECONFIG',
+      description: 'Kubeconfig path when mode is kubeconfig (default ~/.kube/config)',
+    }),
+    context: z
+      .string()
+      .optional()
+      .meta({ env: 'NIGHTSHIFT_KUBERNETES_CONTEXT', description: 'Kubeconfig context' }),
+  })
+  .prefault({});
+
+const webhooks = z
+  .strictObject({
+    alertmanagerToken: secret.optional().meta({
+      env: 'NIGHTSHIFT_ALERTMANAGER_TOKEN',
+      secret: true,
+      description: 'Bearer token Alertmanager must send',
+    }),
+    githubSecret: secret.optional().meta({
+      env: 'GITHUB_WEBHOOK_SECRET',
+      secret: true,
+      description: 'Verifies X-Hub-Signature-256 on GitHub deliveries',
+    }),
+    datadogSecret: secret.optional().meta({
+      env: 'NIGHTSHIFT_DATADOG_WEBHOOK_SECRET',
+      secret: true,
+      description: 'Shared secret header on Datadog webhooks',
+    }),
+    pagerdutySecret: secret.optional().meta({
+      env: 'PAGERDUTY_WEBHOOK_SECRET',
+      secret: true,
+      description: 'Verifies X-PagerDuty-Signature on webhooks v3',
+    }),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    dataDir: z.string().default('./.nightshift').meta({
+      env: 'NIGHTSHIFT_DATA_DIR',
+      description: 'Where the embedded graph, audit log and other state live',
+    }),
+    server,
+    log,
+    redis,
+    graph,
+    loop,
+    shutdown,
+    integrations: z.strictObject({ anthropic, slack, pagerduty, datadog, kubernetes }).prefault({}),
+    webhooks,
+  })
+  .superRefine((config, context) => {
+    const require = (
+      enabled: boolean,
+      value: unknown,
+      path: string[],
+      env: string,
+      switchHint: string,
+    ): void => {
+      if (enabled && value === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path,
+          message: `required when ${switchHint}; set ${env} (or ${env}_FILE) or turn it off`,
+        });
+      }
+    };
+    const { slack, pagerduty, datadog } = config.integrations;
+    require(slack.enabled, slack.botToken, [
+      'integrations',
+      'slack',
+      'botToken',
+    ], 'SLACK_BOT_TOKEN', 'integrations.slack.enabled is true');
+    require(slack.enabled, slack.signingSecret, [
+      'integrations',
+      'slack',
+      'signingSecret',
+    ], 'SLACK_SIGNING_SECRET', 'integrations.slack.enabled is true');
+    require(pagerduty.enabled, pagerduty.routingKey, [
+      'integrations',
+      'pagerduty',
+      'routingKey',
+    ], 'PAGERDUTY_ROUTING_KEY', 'integrations.pagerduty.enabled is true');
+    require(datadog.enabled, datadog.apiKey, [
+      'integrations',
+      'datadog',
+      'apiKey',
+    ], 'DD_API_KEY', 'integrations.datadog.enabled is true');
+    require(datadog.enabled, datadog.appKey, [
+      'integrations',
+      'datadog',
+      'appKey',
+    ], 'DD_APP_KEY', 'integrations.datadog.enabled is true');
+    if (config.graph.backend === 'neo4j' && config.graph.neo4j.uri === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['graph', 'neo4j', 'uri'],
+        message: 'required when graph.backend is neo4j; set NEO4J_URI or use graph.backend=embedded',
+      });
+    }
+  });
+
+/** The validated configuration every component receives. */
+export type Config = z.output<typeof configSchema>;
+/** What a YAML file or the environment may provide before defaults apply. */
+export type ConfigInput = z.input<typeof configSchema>;
