@@ -1,0 +1,124 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { secretValues, type Config } from '../config/index.js';
+import { createRedisConnection, pingRedis } from '../integrations/redis.js';
+import { Heartbeat } from '../loop/heartbeat.js';
+import { startStageWorker, type StageDefinition, type StageWorker } from '../loop/stage.js';
+import { createHttpApp, listen, type RouteInstaller, type RunningServer } from '../server/http.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { describeError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { CleanupStack } from './cleanup.js';
+import { HealthRegistry } from './health.js';
+import { createMetrics } from './metrics.js';
+
+/** Pieces a caller may supply instead of the defaults built from config (tests, the sim). */
+export interface BuildDependencies {
+  logger?: Logger;
+  clock?: Clock;
+  /** Extra loop stages to run beside the built-in ones. */
+  stages?: ReadonlyArray<StageDefinition<never>>;
+  routes?: readonly RouteInstaller[];
+}
+
+/** The running daemon. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly health: HealthRegistry;
+  /** Starts every component; resolves once the HTTP server listens. Call once. */
+  start(): Promise<{ url: string }>;
+  /**
+   * Stops intake first (HTTP), then drains workers within `shutdown.timeoutMs`, then closes
+   * connections. Idempotent; resolves true when everything finished inside the bound.
+   */
+  stop(): Promise<boolean>;
+}
+
+/** The composition root: turns a validated config into an `App`. Performs no I/O until `start()`. */
+export function build(config: Config, dependencies: BuildDependencies = {}): App {
+  const logger =
+    dependencies.logger ?? createLogger({ level: config.log.level, secrets: () => secretValues(config) });
+  const clock = dependencies.clock ?? systemClock;
+  const health = new HealthRegistry();
+  const cleanup = new CleanupStack(logger.child({ component: 'shutdown' }));
+  let stopping = false;
+
+  const start = async (): Promise<{ url: string }> => {
+    const metrics = createMetrics();
+    const redisSettings = { url: config.redis.url, password: config.redis.password };
+    const connections: Redis[] = [];
+    const connect = (role: 'worker' | 'producer' | 'client'): Redis => {
+      const connection = createRedisConnection(redisSettings, role, logger.child({ component: 'redis' }));
+      connections.push(connection);
+      connection.connect().catch(() => undefined);
+      return connection;
+    };
+    cleanup.push('redis', async () => {
+      await Promise.all(
+        connections.map((connection) => connection.quit().catch(() => connection.disconnect())),
+      );
+    });
+
+    const client = connect('client');
+    health.register('redis', {
+      required: true,
+      check: async () => ((await pingRedis(client)) ? 'ok' : 'down'),
+    });
+
+    const heartbeat = new Heartbeat(clock, config.loop.heartbeatMs);
+    health.register('loop', { required: false, check: () => Promise.resolve(heartbeat.state()) });
+
+    const producer = connect('producer');
+    let heartbeatQueue: Queue | undefined;
+    const scheduleHeartbeat = async (): Promise<void> => {
+      while (!stopping && !heartbeatQueue) {
+        try {
+          heartbeatQueue = await heartbeat.schedule(producer, config.redis.prefix);
+        } catch (error) {
+          logger.warn({ err: describeError(error) }, 'could not schedule the loop heartbeat yet; retrying');
+          await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+        }
+      }
+    };
+    void scheduleHeartbeat();
+    cleanup.push('queues', () => heartbeatQueue?.close());
+
+    const workerConnection = connect('worker');
+    const workers: StageWorker[] = [heartbeat.stage, ...(dependencies.stages ?? [])].map((stage) =>
+      startStageWorker(stage as StageDefinition<never>, {
+        connection: workerConnection,
+        prefix: config.redis.prefix,
+        concurrency: config.loop.concurrency,
+        logger,
+      }),
+    );
+    const drainMs = Math.floor(config.shutdown.timeoutMs * 0.8);
+    cleanup.push('workers', async () => {
+      await Promise.all(workers.map((worker) => worker.close(drainMs)));
+    });
+
+    const app = createHttpApp({
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      health,
+      metrics,
+      logger,
+      routes: dependencies.routes ?? [],
+    });
+    const server: RunningServer = await listen(app, config.server.host, config.server.port);
+    cleanup.push('http', () => server.close());
+    logger.info({ url: server.url }, 'nightshift listening');
+    return { url: server.url };
+  };
+
+  return {
+    config,
+    logger,
+    health,
+    start,
+    stop: () => {
+      stopping = true;
+      return cleanup.run(config.shutdown.timeoutMs);
+    },
+  };
+}
