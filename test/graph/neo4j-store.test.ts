@@ -1,0 +1,173 @@
+import neo4j from 'neo4j-driver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, NEO4J_SCHEMA_VERSION } from '../../src/graph/neo4j/migrations.js';
+import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-store.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { freePort } from '../kit/ports.js';
+import { neo4jSkipReason, neo4jUri, openTestStore, uniqueNamespace } from './neo4j-kit.js';
+
+const T0 = Date.UTC(2026, 10, 22);
+const skip = neo4jSkipReason('neo4j-store.test.ts');
+
+describe('Neo4j store: unreachable', () => {
+  it('reports down, fails calls after the operation timeout as retryable, and never falls back', async () => {
+    const port = await freePort();
+    const store = await Neo4jGraphStore.open({
+      uri: `bolt://127.0.0.1:${port}`,
+      logger: silentLogger(),
+      clock: new ManualClock(T0),
+      operationTimeoutMs: 800,
+      retry: { initialMs: 50, maxMs: 200 },
+    });
+    try {
+      expect(store.backend).toBe('neo4j');
+      expect(await store.health()).toBe('down');
+      await expect(store.ready(300)).rejects.toMatchObject({ code: 'graph_unavailable', retryable: true });
+      const started = Date.now();
+      await expect(
+        store.upsertEntities([{ id: 'service:a', kind: 'Service', source: 'test' }]),
+      ).rejects.toMatchObject({ code: 'graph_unavailable', retryable: true });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      await expect(store.get('service:a')).rejects.toMatchObject({ code: 'graph_unavailable' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('still validates input first, without a connection', async () => {
+    const store = await Neo4jGraphStore.open({
+      uri: `bolt://127.0.0.1:${await freePort()}`,
+      logger: silentLogger(),
+      clock: new ManualClock(T0),
+      operationTimeoutMs: 500,
+    });
+    try {
+      await expect(store.upsertEntities([{ id: '', kind: 'Service', source: 'x' }])).rejects.toMatchObject({
+        code: 'validation_failed',
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(skip !== undefined)('Neo4j store on a real Neo4j', () => {
+  const driver = neo4jUri ? neo4j.driver(neo4jUri, undefined, { disableLosslessIntegers: true }) : undefined;
+  const stores: Neo4jGraphStore[] = [];
+  const clock = new ManualClock(T0);
+
+  async function open(namespace = uniqueNamespace('store')): Promise<Neo4jGraphStore> {
+    const store = await openTestStore(clock, namespace);
+    stores.push(store);
+    return store;
+  }
+
+  async function cypher(
+    query: string,
+    parameters: Record<string, unknown> = {},
+  ): Promise<Array<Record<string, unknown>>> {
+    const result = await driver!.executeQuery(query, parameters);
+    return result.records.map((record) => record.toObject());
+  }
+
+  beforeAll(async () => {
+    await open();
+  });
+
+  afterAll(async () => {
+    for (const store of stores) {
+      await store.clear();
+      await store.close();
+    }
+    await driver?.close();
+  });
+
+  it('records its migrations in the database and applies none twice', async () => {
+    const versions = await cypher(
+      'MATCH (m:NightshiftMigration) RETURN m.version AS version ORDER BY version',
+    );
+    expect(versions.map((row) => row.version)).toEqual(
+      Array.from({ length: NEO4J_SCHEMA_VERSION }, (_, index) => index + 1),
+    );
+    expect(await migrate(driver!, undefined, silentLogger())).toEqual([]);
+    const constraints = await cypher('SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names');
+    expect(constraints[0]?.names).toEqual(
+      expect.arrayContaining(['nightshift_entity_key', 'nightshift_event_key']),
+    );
+    const indexes = await cypher('SHOW INDEXES YIELD name RETURN collect(name) AS names');
+    expect(indexes[0]?.names).toEqual(
+      expect.arrayContaining([
+        'nightshift_entity_kind',
+        'nightshift_event_subject',
+        'nightshift_entity_last_seen',
+      ]),
+    );
+  });
+
+  it('labels nodes with their kind and keeps namespaces apart', async () => {
+    const a = await open();
+    const b = await open();
+    await a.upsertEntities([
+      { id: 'k8s:c/ns/Pod/p', kind: 'Pod', source: 'test', properties: { phase: 'Running' } },
+    ]);
+    await b.upsertEntities([
+      { id: 'k8s:c/ns/Pod/p', kind: 'Pod', source: 'test', properties: { phase: 'Failed' } },
+    ]);
+    const labelled = await cypher('MATCH (n:Entity:Pod {ns: $ns, id: $id}) RETURN labels(n) AS labels', {
+      ns: a.namespace,
+      id: 'k8s:c/ns/Pod/p',
+    });
+    expect(labelled).toHaveLength(1);
+    expect((await a.get('k8s:c/ns/Pod/p'))?.properties.phase).toBe('Running');
+    expect((await b.get('k8s:c/ns/Pod/p'))?.properties.phase).toBe('Failed');
+    expect((await a.stats()).entities).toBe(1);
+    await a.clear();
+    expect(await a.get('k8s:c/ns/Pod/p')).toBeNull();
+    expect((await b.get('k8s:c/ns/Pod/p'))?.properties.phase).toBe('Failed');
+  });
+
+  it('stores hostile text as data: ids and values never become Cypher', async () => {
+    const store = await open();
+    const hostile = "x'}) MATCH (m) DETACH DELETE m //";
+    const id = `service:${hostile}`;
+    await store.upsertEntities([
+      {
+        id,
+        kind: 'Service',
+        name: '`Pod` }) RETURN 1 //',
+        source: hostile,
+        properties: { note: '$ns {ns: "x"}' },
+      },
+      { id: 'service:other', kind: 'Service', source: 'test' },
+    ]);
+    await store.upsertRelationships([{ from: id, kind: 'CALLS', to: 'service:other', source: hostile }]);
+    await store.recordEvents([{ id: hostile, kind: 'note', entityId: id, at: T0, source: hostile }]);
+    expect(await store.get(id)).toMatchObject({
+      id,
+      name: '`Pod` }) RETURN 1 //',
+      properties: { note: '$ns {ns: "x"}' },
+      provenance: { source: hostile },
+    });
+    expect(
+      (await store.find({ kind: 'Service', where: { note: '$ns {ns: "x"}' } })).map((entity) => entity.id),
+    ).toEqual([id]);
+    expect((await store.events(id)).map((event) => event.id)).toEqual([hostile]);
+    expect((await store.stats()).entities).toBe(2);
+  });
+
+  it('reports ok health and stays usable after a batch is rejected', async () => {
+    const store = await open();
+    expect(await store.health()).toBe('ok');
+    await store.upsertEntities([{ id: 'service:a', kind: 'Service', source: 'test' }]);
+    await expect(
+      store.upsertEntities([
+        { id: 'service:b', kind: 'Service', source: 'test' },
+        { id: 'service:a', kind: 'Pod', source: 'test' },
+      ]),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(await store.get('service:b')).toBeNull();
+    await store.upsertEntities([{ id: 'service:b', kind: 'Service', source: 'test' }]);
+    expect((await store.stats()).entities).toBe(2);
+  });
+});
