@@ -2,13 +2,18 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { secretValues, type Config } from '../config/index.js';
 import { createRedisConnection, pingRedis } from '../integrations/redis.js';
+import { openGraphStore } from '../graph/factory.js';
+import type { GraphStore } from '../graph/store.js';
+import { createQueueSink } from '../ingest/queue-sink.js';
 import { Heartbeat } from '../loop/heartbeat.js';
 import { startStageWorker, type StageDefinition, type StageWorker } from '../loop/stage.js';
+import { webhookRoutes } from '../server/webhooks/webhook-routes.js';
 import { createHttpApp, listen, type RouteInstaller, type RunningServer } from '../server/http.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { CleanupStack } from './cleanup.js';
+import { graphConfig } from './graph-config.js';
 import { HealthRegistry } from './health.js';
 import { createMetrics } from './metrics.js';
 
@@ -19,6 +24,8 @@ export interface BuildDependencies {
   /** Extra loop stages to run beside the built-in ones. */
   stages?: ReadonlyArray<StageDefinition<never>>;
   routes?: readonly RouteInstaller[];
+  /** A graph store to use instead of opening the configured one (it is still closed on stop). */
+  graph?: GraphStore;
 }
 
 /** The running daemon. */
@@ -26,6 +33,8 @@ export interface App {
   readonly config: Config;
   readonly logger: Logger;
   readonly health: HealthRegistry;
+  /** The knowledge graph; set once `start()` resolved. */
+  graph(): GraphStore;
   /** Starts every component; resolves once the HTTP server listens. Call once. */
   start(): Promise<{ url: string }>;
   /**
@@ -43,6 +52,7 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
   const health = new HealthRegistry();
   const cleanup = new CleanupStack(logger.child({ component: 'shutdown' }));
   let stopping = false;
+  let graphStore: GraphStore | undefined;
 
   const start = async (): Promise<{ url: string }> => {
     const metrics = createMetrics();
@@ -65,6 +75,13 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
       required: true,
       check: async () => ((await pingRedis(client)) ? 'ok' : 'down'),
     });
+
+    const graph =
+      dependencies.graph ??
+      (await openGraphStore(graphConfig(config), { logger: logger.child({ component: 'graph' }), clock }));
+    graphStore = graph;
+    cleanup.push('graph', () => graph.close());
+    health.register('graph', { required: true, check: () => graph.health() });
 
     const heartbeat = new Heartbeat(clock, config.loop.heartbeatMs);
     health.register('loop', { required: false, check: () => Promise.resolve(heartbeat.state()) });
@@ -98,12 +115,29 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
       await Promise.all(workers.map((worker) => worker.close(drainMs)));
     });
 
+    const sink = createQueueSink({
+      connection: producer,
+      prefix: config.redis.prefix,
+      dedupeWindowMs: config.ingest.dedupeWindowMs,
+      timeoutMs: config.ingest.queueTimeoutMs,
+      logger,
+    });
+    cleanup.push('ingest-sink', () => sink.close());
+    const webhooks = webhookRoutes({
+      sink,
+      secrets: config.webhooks,
+      cluster: config.ingest.cluster,
+      retryAfterSeconds: config.ingest.retryAfterSeconds,
+      logger,
+      clock,
+    });
+
     const app = createHttpApp({
       bodyLimitBytes: config.server.bodyLimitBytes,
       health,
       metrics,
       logger,
-      routes: dependencies.routes ?? [],
+      routes: [webhooks, ...(dependencies.routes ?? [])],
     });
     const server: RunningServer = await listen(app, config.server.host, config.server.port);
     cleanup.push('http', () => server.close());
@@ -115,6 +149,10 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
     config,
     logger,
     health,
+    graph: () => {
+      if (!graphStore) throw new Error('the graph is open only once start() has resolved');
+      return graphStore;
+    },
     start,
     stop: () => {
       stopping = true;

@@ -1,5 +1,7 @@
 import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/kit/tmp.js';
 import { VERSION } from '../shared/version.js';
 import { runCli } from './index.js';
 import type { CliIo } from './io.js';
@@ -33,7 +35,7 @@ describe('the CLI', () => {
     const streams = io();
     expect(await runCli(['--help'], streams)).toBe(0);
     expect(streams.out()).toContain('config check');
-    for (const words of [['run'], ['config', 'check']]) {
+    for (const words of [['run'], ['config', 'check'], ['graph'], ['policy', 'test'], ['sim']]) {
       const each = io();
       expect(await runCli([...words, '--help'], each)).toBe(0);
       expect(each.out()).toContain(`Usage: nightshift ${words.join(' ')}`);
@@ -67,5 +69,26 @@ describe('the CLI', () => {
     expect(bad.err().trim().split('\n')).toEqual([
       'config: server.port: Invalid input: expected number, received string (from NIGHTSHIFT_PORT)',
     ]);
+  });
+
+  it('reads the configured graph: an empty embedded store has no entities', async () => {
+    const dataDir = tempDir();
+    const streams = io({ NIGHTSHIFT_DATA_DIR: dataDir });
+    expect(await runCli(['graph', 'stats', '--json'], streams)).toBe(0);
+    const stats = JSON.parse(streams.out()) as { backend: string; entities: number };
+    expect(stats).toMatchObject({ backend: 'embedded', entities: 0 });
+  });
+
+  it('exits 2 naming the setting when the configuration is bad', async () => {
+    const streams = io({ NIGHTSHIFT_GRAPH_BACKEND: 'sqlite' });
+    expect(await runCli(['graph', 'stats'], streams)).toBe(2);
+    expect(streams.err()).toContain('graph.backend');
+  });
+
+  it('runs the shipped policy tests', async () => {
+    const streams = io();
+    const dir = join(import.meta.dirname, '../../policies');
+    expect(await runCli(['policy', 'test', dir], streams)).toBe(0);
+    expect(streams.out()).toMatch(/\d+ passed, 0 failed/);
   });
 });

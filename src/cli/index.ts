@@ -1,5 +1,9 @@
 import { VERSION } from '../shared/version.js';
 import { configCheckCommand } from './config-command.js';
+import { graphCommand } from './graph.js';
+import { withConfiguredGraph } from './open-graph.js';
+import { policyCommand } from './policy.js';
+import { SIM_USAGE, simCommand } from './sim.js';
 import { UsageError, type CliIo } from './io.js';
 import type { CommandEntry } from './registry.js';
 import { runCommand } from './run-command.js';
@@ -18,6 +22,24 @@ export function defaultCommands(): CommandEntry[] {
       summary: 'validate the configuration and print it with secrets masked',
       usage: 'nightshift config check [--config FILE]',
       run: configCheckCommand,
+    },
+    {
+      words: ['graph'],
+      summary: 'read the knowledge graph: stats, an entity and its neighbours, a blast radius',
+      usage: 'nightshift graph stats|show <id>|blast-radius <id> [--depth N] [--direction D] [--json]',
+      run: withConfiguredGraph(graphCommand),
+    },
+    {
+      words: ['policy', 'test'],
+      summary: 'run the policy table tests of a directory (default policies/) and print a table',
+      usage: 'nightshift policy test [DIR]',
+      run: (argv, io) => policyCommand(['test', ...argv], io),
+    },
+    {
+      words: ['sim'],
+      summary: 'run a simulated estate (Kubernetes API and vendor fakes) on loopback',
+      usage: SIM_USAGE,
+      run: simCommand,
     },
   ];
 }

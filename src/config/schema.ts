@@ -258,6 +258,33 @@ const webhooks = z
   })
   .prefault({});
 
+const ingest = z
+  .strictObject({
+    cluster: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'use a DNS-style name: lowercase letters, digits, . and -')
+      .default('default')
+      .meta({
+        env: 'NIGHTSHIFT_CLUSTER_NAME',
+        description: 'Cluster that Kubernetes names in alerts belong to when the alert does not say',
+      }),
+    dedupeWindowMs: durationMs(
+      'Repeats of one fingerprint and status within this window are queued once',
+      600_000,
+      'NIGHTSHIFT_INGEST_DEDUPE_WINDOW_MS',
+    ),
+    queueTimeoutMs: durationMs(
+      'Longest a webhook waits for Redis to confirm before answering 503',
+      3_000,
+      'NIGHTSHIFT_INGEST_QUEUE_TIMEOUT_MS',
+    ),
+    retryAfterSeconds: z.number().int().min(1).max(3600).default(5).meta({
+      env: 'NIGHTSHIFT_INGEST_RETRY_AFTER_S',
+      description: 'The Retry-After (seconds) of a 503 while Redis is unavailable',
+    }),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     dataDir: z.string().default('./.nightshift').meta({
@@ -272,6 +299,7 @@ export const configSchema = z
     shutdown,
     integrations: z.strictObject({ anthropic, slack, pagerduty, datadog, kubernetes }).prefault({}),
     webhooks,
+    ingest,
   })
   .superRefine((config, context) => {
     const require = (

@@ -41,6 +41,7 @@ describe('the daemon', () => {
     await waitFor(async () => (await readiness(daemon.url)).status === 200);
     const ready = await readiness(daemon.url);
     expect(ready.body.dependencies.redis?.state).toBe('ok');
+    expect(ready.body.dependencies.graph?.state).toBe('ok');
     await waitFor(async () => (await readiness(daemon.url)).body.dependencies.loop?.state === 'ok');
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/nightshift_build_info\{version="\d+\.\d+\.\d+",node="v20/);
@@ -170,5 +171,36 @@ describe('the daemon', () => {
     ].join('\n');
     expect(everything).toContain('nightshift listening');
     expect(everything).not.toContain(canary);
+  });
+
+  it('queues an authenticated Alertmanager delivery before answering 202, and refuses a forged one', async () => {
+    const token = 'am-token-for-the-daemon-test';
+    const daemon = await start({ REDIS_URL: inject('redisUrl'), NIGHTSHIFT_ALERTMANAGER_TOKEN: token });
+    const body = readFileSync(
+      join(import.meta.dirname, '../fixtures/signals/alertmanager/kube-pod-crash-looping-firing.json'),
+      'utf8',
+    );
+    const post = (authorization: string): Promise<Response> =>
+      fetch(`${daemon.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body,
+      });
+    const forged = await post('Bearer not-the-token');
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+
+    const accepted = await post(`Bearer ${token}`);
+    expect(accepted.status).toBe(202);
+    const report = (await accepted.json()) as { accepted: number };
+    expect(report.accepted).toBeGreaterThan(0);
+    const queue = new Queue('ingest', { connection: { url: inject('redisUrl') }, prefix });
+    try {
+      const counts = await queue.getJobCounts('wait', 'active', 'completed', 'failed', 'delayed');
+      const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+      expect(total).toBeGreaterThanOrEqual(report.accepted);
+    } finally {
+      await queue.close();
+    }
   });
 });

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -14,7 +17,8 @@ export interface DaemonProcess {
 
 /**
  * Spawns `entry` (default `src/main.ts`) with `args` under tsx, with only the given environment
- * (plus PATH/HOME), and resolves once it logs the URL it listens on.
+ * (plus PATH/HOME), and resolves once it logs the URL it listens on. Unless the environment names
+ * one, the daemon gets a data directory of its own, so parallel daemons never share a graph.
  */
 export function spawnDaemon(options: {
   env: Record<string, string>;
@@ -25,7 +29,12 @@ export function spawnDaemon(options: {
   const entry = options.entry ?? 'src/main.ts';
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...(options.args ?? ['run'])], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NIGHTSHIFT_DATA_DIR: mkdtempSync(join(tmpdir(), 'nightshift-daemon-')),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
