@@ -35,7 +35,7 @@ describe('the CLI', () => {
     const streams = io();
     expect(await runCli(['--help'], streams)).toBe(0);
     expect(streams.out()).toContain('config check');
-    for (const words of [['run'], ['config', 'check'], ['graph'], ['policy', 'test'], ['sim']]) {
+    for (const words of [['run'], ['config', 'check'], ['graph'], ['policy', 'test'], ['sim'], ['mcp']]) {
       const each = io();
       expect(await runCli([...words, '--help'], each)).toBe(0);
       expect(each.out()).toContain(`Usage: nightshift ${words.join(' ')}`);

@@ -1,6 +1,7 @@
 import { VERSION } from '../shared/version.js';
 import { configCheckCommand } from './config-command.js';
 import { graphCommand } from './graph.js';
+import { MCP_USAGE, mcpCommand } from './mcp.js';
 import { withConfiguredGraph } from './open-graph.js';
 import { policyCommand } from './policy.js';
 import { SIM_USAGE, simCommand } from './sim.js';
@@ -34,6 +35,12 @@ export function defaultCommands(): CommandEntry[] {
       summary: 'run the policy table tests of a directory (default policies/) and print a table',
       usage: 'nightshift policy test [DIR]',
       run: (argv, io) => policyCommand(['test', ...argv], io),
+    },
+    {
+      words: ['mcp'],
+      summary: 'serve incidents, the graph and policy dry runs to an MCP client over stdio',
+      usage: MCP_USAGE,
+      run: mcpCommand(),
     },
     {
       words: ['sim'],
