@@ -11,10 +11,16 @@ export function renderReference(): string {
   const rows = settings().map((setting) => {
     const type = setting.enum
       ? setting.enum.map((value) => `\`${String(value)}\``).join(' \\| ')
-      : setting.type;
+      : setting.type === 'list'
+        ? 'list (comma-separated in the environment)'
+        : setting.type;
     const fallback = setting.default === undefined ? '' : `\`${JSON.stringify(setting.default)}\``;
-    const env = setting.secret ? `\`${setting.env}\` (or \`${setting.env}_FILE\`)` : `\`${setting.env}\``;
-    return `| \`${setting.key}\` | ${env} | ${type}${setting.secret ? ' (secret)' : ''} | ${fallback} | ${setting.description} |`;
+    const env = !setting.env
+      ? '— (file only)'
+      : setting.secret
+        ? `\`${setting.env}\` (or \`${setting.env}_FILE\`)`
+        : `\`${setting.env}\``;
+    return `| \`${setting.key}\` | ${env} | ${type}${setting.secret ? ' (secret)' : ''} | ${fallback} | ${setting.description.replace(/\|/g, '\\|')} |`;
   });
   return [
     '| key | environment | type | default | meaning |',

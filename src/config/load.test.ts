@@ -126,4 +126,28 @@ describe('loadConfig', () => {
       ]);
     });
   });
+
+  it('reads list settings comma-separated from the environment', () => {
+    const config = loadConfig({
+      env: { NIGHTSHIFT_SLACK_MESSAGE_CHANNELS: ' C01, C02 ,,C03 ', NIGHTSHIFT_MCP_ALLOWED_ORIGINS: '' },
+      cwd: tempDir(),
+    });
+    expect(config.integrations.slack.messageChannels).toEqual(['C01', 'C02', 'C03']);
+    expect(config.mcp.server.allowedOrigins).toEqual([]);
+  });
+
+  it('takes file-only settings from YAML and refuses them in no environment variable', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'nightshift.yaml'),
+      'mcp:\n  clients:\n    - { name: docs, url: "http://127.0.0.1:9/mcp", allow: [search], readOnly: true }\n',
+    );
+    const config = loadConfig({ env: {}, cwd: dir });
+    expect(config.mcp.clients).toEqual([
+      { name: 'docs', url: 'http://127.0.0.1:9/mcp', allow: ['search'], readOnly: true },
+    ]);
+    expect(problems(() => loadConfig({ env: { NIGHTSHIFT_MCP_CLIENTS: '[]' }, cwd: dir }))).toEqual([
+      'NIGHTSHIFT_MCP_CLIENTS: unknown environment variable; see the configuration reference in README.md',
+    ]);
+  });
 });

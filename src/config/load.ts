@@ -38,6 +38,12 @@ function coerce(setting: Setting, raw: string): unknown {
   if (setting.type === 'number' || setting.type === 'integer') {
     return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
   }
+  if (setting.type === 'list') {
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  }
   if (setting.type === 'boolean') {
     const lowered = raw.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
@@ -124,6 +130,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
         setAt(tree, setting.path, undefined);
       } else setAt(tree, setting.path, read.value);
     }
+    if (!setting.env) continue;
     const raw = env[setting.env];
     if (raw !== undefined && raw !== '') {
       setAt(tree, setting.path, coerce(setting, raw));
@@ -146,7 +153,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
 
   const known = new Set(
-    settings().flatMap((setting) => [setting.env, ...(setting.secret ? [`${setting.env}_FILE`] : [])]),
+    settings().flatMap((setting) =>
+      setting.env ? [setting.env, ...(setting.secret ? [`${setting.env}_FILE`] : [])] : [],
+    ),
   );
   for (const name of Object.keys(env)) {
     if (name.startsWith('NIGHTSHIFT_') && !known.has(name) && !NON_SETTING_ENV.has(name)) {
@@ -174,7 +183,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       const setting = settings().find((candidate) => candidate.key === key);
       const hint = source
         ? ` (from ${source})`
-        : setting && issue.code === 'invalid_type'
+        : setting?.env && issue.code === 'invalid_type'
           ? ` (or set ${setting.env})`
           : '';
       issues.push({ path: key || '(root)', message: `${issue.message}${hint}` });

@@ -32,6 +32,10 @@ const server = z
       env: 'NIGHTSHIFT_PORT',
       description: 'HTTP port for webhooks, health, metrics and the API (0: any free port)',
     }),
+    publicUrl: z.url().optional().meta({
+      env: 'NIGHTSHIFT_PUBLIC_URL',
+      description: 'URL people reach this nightshift at, for links in Slack, PagerDuty and MCP answers',
+    }),
     bodyLimitBytes: z.number().int().min(1024).default(1_048_576).meta({
       env: 'NIGHTSHIFT_BODY_LIMIT_BYTES',
       description: 'Largest request body accepted; larger gets 413',
@@ -174,6 +178,14 @@ const slack = z
       .string()
       .default('#incidents')
       .meta({ env: 'NIGHTSHIFT_SLACK_CHANNEL', description: 'Channel for incident threads' }),
+    messageChannels: z.array(z.string()).optional().meta({
+      env: 'NIGHTSHIFT_SLACK_MESSAGE_CHANNELS',
+      description: 'Channel ids whose messages are ingested (all the bot is in when unset)',
+    }),
+    commandUsers: z.array(z.string()).optional().meta({
+      env: 'NIGHTSHIFT_SLACK_COMMAND_USERS',
+      description: 'Slack user or group ids allowed to use /nightshift pause|resume (everyone when unset)',
+    }),
   })
   .prefault({});
 
@@ -285,6 +297,65 @@ const ingest = z
   })
   .prefault({});
 
+const policy = z
+  .strictObject({
+    dir: z.string().default('./policies').meta({
+      env: 'NIGHTSHIFT_POLICY_DIR',
+      description:
+        'Directory of policy files (*.yaml); invalid policies refuse start, a bad reload keeps the last good set',
+    }),
+    maxMode: z.enum(['deny', 'shadow', 'approval', 'autonomous']).default('autonomous').meta({
+      env: 'NIGHTSHIFT_MAX_MODE',
+      description: 'Global cap on every decision, e.g. shadow for a first rollout',
+    }),
+    killSwitch: z.boolean().default(false).meta({
+      env: 'NIGHTSHIFT_KILL_SWITCH',
+      description:
+        'Drops every decision to shadow (Slack /nightshift pause and the API set it at run time too)',
+    }),
+  })
+  .prefault({});
+
+const approvals = z
+  .strictObject({
+    apiToken: secret.optional().meta({
+      env: 'NIGHTSHIFT_APPROVALS_API_TOKEN',
+      secret: true,
+      description: 'Bearer token of POST /api/approvals/:id/approve|reject; the API is off without it',
+    }),
+    ttlMs: durationMs(
+      'How long an approval request waits before it expires into an escalation',
+      900_000,
+      'NIGHTSHIFT_APPROVAL_TTL_MS',
+    ),
+    sweepMs: durationMs('How often expired approvals are swept', 5_000, 'NIGHTSHIFT_APPROVAL_SWEEP_MS'),
+  })
+  .prefault({});
+
+const mcp = z
+  .strictObject({
+    server: z
+      .strictObject({
+        token: secret.optional().meta({
+          env: 'NIGHTSHIFT_MCP_TOKEN',
+          secret: true,
+          description:
+            'Bearer token of the MCP endpoint at /mcp (16+ characters); the endpoint is off without it',
+        }),
+        allowedOrigins: z.array(z.string()).default([]).meta({
+          env: 'NIGHTSHIFT_MCP_ALLOWED_ORIGINS',
+          description: 'Browser origins allowed to call /mcp (none by default)',
+        }),
+      })
+      .prefault({}),
+    clients: z.array(z.record(z.string(), z.unknown())).default([]).meta({
+      fileOnly: true,
+      description:
+        'External MCP servers whose allowlisted, read-only tools become investigation tools (see docs/mcp.md)',
+    }),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     dataDir: z.string().default('./.nightshift').meta({
@@ -300,6 +371,9 @@ export const configSchema = z
     integrations: z.strictObject({ anthropic, slack, pagerduty, datadog, kubernetes }).prefault({}),
     webhooks,
     ingest,
+    policy,
+    approvals,
+    mcp,
   })
   .superRefine((config, context) => {
     const require = (

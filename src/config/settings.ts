@@ -6,8 +6,10 @@ export interface Setting {
   /** Dotted key, e.g. `redis.url`. */
   key: string;
   path: string[];
+  /** The environment variable; empty for a setting only a YAML file can set (`fileOnly`). */
   env: string;
-  type: 'string' | 'number' | 'integer' | 'boolean';
+  /** `list`: an array of strings, comma-separated in the environment; `object`: structured, file only. */
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'object';
   secret: boolean;
   description: string;
   default?: unknown;
@@ -16,6 +18,8 @@ export interface Setting {
 
 interface JsonSchemaNode {
   type?: string;
+  items?: JsonSchemaNode;
+  fileOnly?: boolean;
   properties?: Record<string, JsonSchemaNode>;
   env?: string;
   secret?: boolean;
@@ -29,13 +33,20 @@ function collect(node: JsonSchemaNode, path: string[], into: Setting[]): void {
     for (const [name, child] of Object.entries(node.properties)) collect(child, [...path, name], into);
     return;
   }
-  if (!node.env) throw new Error(`config setting ${path.join('.')} has no env name in its metadata`);
+  if (!node.env && !node.fileOnly)
+    throw new Error(`config setting ${path.join('.')} has neither an env name nor fileOnly in its metadata`);
   const type =
-    node.type === 'number' || node.type === 'integer' || node.type === 'boolean' ? node.type : 'string';
+    node.type === 'number' || node.type === 'integer' || node.type === 'boolean'
+      ? node.type
+      : node.type === 'array' && node.items?.type === 'string'
+        ? 'list'
+        : node.type === 'array' || node.type === 'object'
+          ? 'object'
+          : 'string';
   into.push({
     key: path.join('.'),
     path,
-    env: node.env,
+    env: node.env ?? '',
     type,
     secret: node.secret === true,
     description: node.description ?? '',
