@@ -1,4 +1,8 @@
 import { VERSION } from '../shared/version.js';
+import { join } from 'node:path';
+import { auditFileReader } from '../act/audit.js';
+import { loadConfig } from '../config/index.js';
+import { auditCommand } from './audit.js';
 import { configCheckCommand } from './config-command.js';
 import { graphCommand } from './graph.js';
 import { MCP_USAGE, mcpCommand } from './mcp.js';
@@ -35,6 +39,15 @@ export function defaultCommands(): CommandEntry[] {
       summary: 'run the policy table tests of a directory (default policies/) and print a table',
       usage: 'nightshift policy test [DIR]',
       run: (argv, io) => policyCommand(['test', ...argv], io),
+    },
+    {
+      words: ['audit'],
+      summary: 'print the audit log: every decision and action, who, what, why and the rule',
+      usage: 'nightshift audit [--incident ID] [--since 1h|ISO-time] [--json]',
+      run: auditCommand((io) => {
+        const config = loadConfig({ env: io.env, cwd: io.cwd });
+        return Promise.resolve(auditFileReader(join(config.dataDir, 'audit.jsonl')));
+      }),
     },
     {
       words: ['mcp'],
