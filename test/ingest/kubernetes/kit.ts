@@ -1,0 +1,55 @@
+import { EmbeddedGraphStore } from '../../../src/graph/embedded/embedded-store.js';
+import type { GraphStore, PathStep } from '../../../src/graph/store.js';
+import type { RelationshipKind } from '../../../src/graph/schema.js';
+import { systemClock } from '../../../src/shared/clock.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { describeError } from '../../../src/shared/errors.js';
+import { tempDir } from '../../kit/tmp.js';
+
+/** A fresh embedded graph in a temp directory, closed when the test ends. */
+export async function openGraph(): Promise<GraphStore> {
+  return EmbeddedGraphStore.open({
+    dataDir: tempDir(),
+    fsync: 'never',
+    logger: silentLogger(),
+    clock: systemClock,
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${describeError(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The outgoing edge `from -[kind]-> to`, or undefined. */
+export async function edge(
+  graph: GraphStore,
+  from: string,
+  kind: RelationshipKind,
+  to: string,
+): Promise<PathStep | undefined> {
+  const reached = await graph.neighbors(from, { kinds: [kind], direction: 'out' });
+  return reached.find((entry) => entry.entity.id === to)?.path[0];
+}
+
+/** Ids of the entities `from` reaches by one outgoing `kind` edge. */
+export async function targets(graph: GraphStore, from: string, kind: RelationshipKind): Promise<string[]> {
+  const reached = await graph.neighbors(from, { kinds: [kind], direction: 'out' });
+  return reached.map((entry) => entry.entity.id).sort();
+}
