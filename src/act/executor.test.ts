@@ -4,7 +4,7 @@ import { policySetFrom } from '../policy/testing.js';
 import type { PolicySet } from '../policy/index.js';
 import { MemoryActionLog } from './action-log.js';
 import { MemoryAuditLog } from './audit.js';
-import { executeProposal, type ExecutorControls, type ExecutorDeps } from './executor.js';
+import { decideProposal, executeProposal, type ExecutorControls, type ExecutorDeps } from './executor.js';
 import type { ProposalInput } from './proposal.js';
 import { FakeEstate } from './testing.js';
 import { verifyAction } from './verify.js';
@@ -260,5 +260,28 @@ describe('verifyAction', () => {
     expect(result).toMatchObject({ outcome: 'escalate', undo: 'held' });
     expect(result.lastReading?.detail).toContain('metrics down');
     expect(estate.writes).toHaveLength(1);
+  });
+});
+
+describe('decideProposal', () => {
+  it('answers what executeProposal would decide, and records, plans and writes nothing', async () => {
+    const { estate, audit, actionLog, deps } = setup({ controls: { maxMode: 'approval' } });
+    const answer = await decideProposal(proposal(), deps);
+    expect(answer).toMatchObject({ status: 'decided', decision: { mode: 'approval' } });
+    expect(audit.records).toEqual([]);
+    expect(estate.writes).toEqual([]);
+    expect(
+      await actionLog.recent('prod-eu1/shop/Deployment/catalog', 'prod-eu1', deps.clock!.now(), 3_600_000),
+    ).toEqual(await new MemoryActionLog(() => 0).recent('x', 'y', 0, 1));
+    const executed = await executeProposal(proposal(), deps);
+    expect(executed.status).toBe('awaiting-approval');
+    if (answer.status === 'decided' && executed.status === 'awaiting-approval')
+      expect(executed.decision).toEqual(answer.decision);
+  });
+
+  it('says what is invalid instead of deciding', async () => {
+    const { deps } = setup();
+    const answer = await decideProposal(proposal({ action: 'k8s.explode' as never }), deps);
+    expect(answer.status).toBe('invalid');
   });
 });

@@ -168,6 +168,68 @@ function prepare(input: unknown, defaultCluster: string): { ok: Prepared } | { i
   };
 }
 
+/** The policy's decision on a prepared proposal, with `recent` and the breaker read from the action log. */
+async function gate(
+  prepared: Prepared,
+  deps: ExecutorDeps,
+  now: number,
+): Promise<{ decision: Decision; policy: PolicySet }> {
+  const { proposal, params, key, target, cluster } = prepared;
+  const logger = deps.logger ?? silentLogger();
+  let recent: Facts['recent'];
+  let breaker: BreakerState;
+  try {
+    [recent, breaker] = await Promise.all([
+      deps.actionLog.recent(target, cluster, now, RECENT_WINDOW_MS),
+      deps.actionLog.breaker(),
+    ]);
+  } catch (error) {
+    logger.warn(
+      { err: error, key },
+      'action log unreadable; rate limits count as reached and the breaker as open',
+    );
+    recent = undefined;
+    breaker = UNKNOWN_BREAKER;
+  }
+  const facts = factsSchema.parse({
+    action: { kind: proposal.action, params },
+    target: proposal.target,
+    now:
+      proposal.facts.now ??
+      clockFacts(now, { timeZone: deps.timeZone ?? 'UTC', ...(deps.calendar?.() ?? {}) }),
+    hypothesis: proposal.hypothesis,
+    ...(proposal.facts.incident ? { incident: proposal.facts.incident } : {}),
+    ...(proposal.facts.pattern ? { pattern: proposal.facts.pattern } : {}),
+    ...(proposal.facts.blastRadius ? { blastRadius: proposal.facts.blastRadius } : {}),
+    ...(recent ? { recent } : {}),
+  });
+  const controls = deps.controls?.() ?? {};
+  const policy = deps.policy();
+  const decision = evaluate(policy, {
+    facts,
+    ...(controls.killSwitch ? { killSwitch: true } : {}),
+    ...(controls.maxMode ? { maxMode: controls.maxMode } : {}),
+    breaker,
+    at: now,
+  });
+  return { decision, policy };
+}
+
+/**
+ * What the policy would decide for a proposal right now, with the same facts `executeProposal`
+ * uses (including `recent` and the breaker from the action log), without recording, planning or
+ * executing anything. For choosing among proposals; `executeProposal` decides again when asked to act.
+ */
+export async function decideProposal(
+  input: unknown,
+  deps: ExecutorDeps,
+): Promise<{ status: 'invalid'; issues: Issue[] } | { status: 'decided'; key: string; decision: Decision }> {
+  const prepared = prepare(input, deps.defaultCluster ?? 'default');
+  if ('issues' in prepared) return { status: 'invalid', issues: prepared.issues };
+  const { decision } = await gate(prepared.ok, deps, (deps.clock ?? systemClock).now());
+  return { status: 'decided', key: prepared.ok.key, decision };
+}
+
 /**
  * Runs one proposal through the pipeline:
  *
@@ -211,42 +273,7 @@ export async function executeProposal(input: unknown, deps: ExecutorDeps): Promi
   const now = clock.now();
   const label = describeTarget(proposal.target);
 
-  let recent: Facts['recent'];
-  let breaker: BreakerState;
-  try {
-    [recent, breaker] = await Promise.all([
-      deps.actionLog.recent(target, cluster, now, RECENT_WINDOW_MS),
-      deps.actionLog.breaker(),
-    ]);
-  } catch (error) {
-    logger.warn(
-      { err: error, key },
-      'action log unreadable; rate limits count as reached and the breaker as open',
-    );
-    recent = undefined;
-    breaker = UNKNOWN_BREAKER;
-  }
-  const facts = factsSchema.parse({
-    action: { kind: proposal.action, params },
-    target: proposal.target,
-    now:
-      proposal.facts.now ??
-      clockFacts(now, { timeZone: deps.timeZone ?? 'UTC', ...(deps.calendar?.() ?? {}) }),
-    hypothesis: proposal.hypothesis,
-    ...(proposal.facts.incident ? { incident: proposal.facts.incident } : {}),
-    ...(proposal.facts.pattern ? { pattern: proposal.facts.pattern } : {}),
-    ...(proposal.facts.blastRadius ? { blastRadius: proposal.facts.blastRadius } : {}),
-    ...(recent ? { recent } : {}),
-  });
-  const controls = deps.controls?.() ?? {};
-  const policy = deps.policy();
-  const decision = evaluate(policy, {
-    facts,
-    ...(controls.killSwitch ? { killSwitch: true } : {}),
-    ...(controls.maxMode ? { maxMode: controls.maxMode } : {}),
-    breaker,
-    at: now,
-  });
+  const { decision, policy } = await gate(prepared.ok, deps, now);
 
   const base = {
     incidentId: proposal.incidentId,

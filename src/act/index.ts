@@ -40,6 +40,7 @@ export { graphAuditMirror } from './audit-graph.js';
 export { actionKey, proposalSchema, targetKey, type Proposal, type ProposalInput } from './proposal.js';
 export {
   RECENT_WINDOW_MS,
+  decideProposal,
   executeProposal,
   type ExecutionResult,
   type ExecutorControls,
