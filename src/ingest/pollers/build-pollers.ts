@@ -1,0 +1,175 @@
+import type { client } from '@datadog/datadog-api-client';
+import type { Secret } from '../../shared/secret.js';
+import type { ErrorBurstOptions } from './datadog/error-bursts.js';
+import { datadogPoller } from './datadog/datadog-poller.js';
+import type { MonitorOptions } from './datadog/monitors.js';
+import { gitPoller, type GitRepoConfig } from './git/git-poller.js';
+import { logPatternPoller } from './logs/log-pattern-poller.js';
+import { datadogLogSource } from './logs/log-source.js';
+import {
+  DATADOG_APM_TEMPLATES,
+  deriveSloQueries,
+  type ServiceObjectives,
+  type SloQueryInput,
+  type SloTemplates,
+} from './metrics/slo-query.js';
+import type { JsonValue, Poller } from './poller.js';
+import { prometheusPoller } from './prometheus/prometheus-poller.js';
+import type { PollSchedule } from './run-poll.js';
+import { slackMentionsPoller, type SlackMessageFeed } from './slack/slack-mentions.js';
+
+const MINUTE = 60_000;
+
+/** The pollers' settings, as `docs/ingest.md` (Pollers) proposes them; absent parts are off. */
+export interface PollerSettings {
+  git?: {
+    repos: readonly GitRepoConfig[];
+    intervalMs?: number;
+    initialCommits?: number;
+    linkWindowMs?: number;
+  };
+  datadog?: {
+    intervalMs?: number;
+    /** Derive SLO queries from the services' objectives with the APM templates. Default true. */
+    deriveSlos?: boolean;
+    sloQueries?: readonly SloQueryInput[];
+    lookbackMs?: number;
+    /** Error bursts; `services` defaults to the services with objectives. */
+    errorBursts?: Omit<ErrorBurstOptions, 'services'> & { services?: readonly string[]; enabled?: boolean };
+    monitors?: MonitorOptions;
+  };
+  prometheus?: {
+    url: string;
+    bearerToken?: Secret;
+    intervalMs?: number;
+    stepMs?: number;
+    lookbackMs?: number;
+    sloQueries?: readonly SloQueryInput[];
+    /** Derive SLO queries from the objectives with these templates. */
+    templates?: SloTemplates;
+  };
+  logs?: {
+    /** Default: the services with objectives. */
+    services?: readonly string[];
+    intervalMs?: number;
+    query?: string;
+    deployWindowMs?: number;
+    minBaselineMs?: number;
+    delayMs?: number;
+  };
+  slack?: { workspaceUrl?: string; intervalMs?: number };
+}
+
+/** Clients and knowledge the pollers are built from. */
+export interface PollerResources {
+  /** A Datadog client configuration (`datadogConfiguration`) when Datadog is enabled. */
+  datadog?: client.Configuration;
+  /** The services and their objectives (the estate's, or the graph's). */
+  objectives: readonly ServiceObjectives[];
+  /** Where Slack message signals are read from, when mentions are extracted by polling. */
+  slackFeed?: SlackMessageFeed;
+}
+
+/** The pollers to run, their schedules, and why configured ones were left out. */
+export interface BuiltPollers {
+  pollers: Array<Poller<JsonValue>>;
+  schedules: PollSchedule[];
+  skipped: string[];
+}
+
+/**
+ * Builds the configured pollers and their schedules (every poller defaults to once a minute).
+ * A part that needs a client it was not given is left out and named in `skipped` (for the log and
+ * health), never silently replaced.
+ */
+export function createPollers(settings: PollerSettings, resources: PollerResources): BuiltPollers {
+  const built: BuiltPollers = { pollers: [], schedules: [], skipped: [] };
+  const add = (poller: Poller<JsonValue>, intervalMs: number | undefined): void => {
+    built.pollers.push(poller);
+    built.schedules.push({ poller: poller.name, everyMs: intervalMs ?? MINUTE });
+  };
+  const withObjectives = resources.objectives.filter((service) => service.slo).map((service) => service.name);
+
+  if (settings.git && settings.git.repos.length > 0) {
+    add(
+      gitPoller({
+        repos: settings.git.repos,
+        ...(settings.git.initialCommits !== undefined ? { initialCommits: settings.git.initialCommits } : {}),
+        ...(settings.git.linkWindowMs !== undefined ? { linkWindowMs: settings.git.linkWindowMs } : {}),
+      }),
+      settings.git.intervalMs,
+    );
+  }
+
+  const datadog = settings.datadog;
+  if (datadog && !resources.datadog) built.skipped.push('datadog: Datadog is not enabled');
+  if (datadog && resources.datadog) {
+    const sloQueries = [
+      ...(datadog.deriveSlos === false ? [] : deriveSloQueries(resources.objectives, DATADOG_APM_TEMPLATES)),
+      ...(datadog.sloQueries ?? []),
+    ];
+    const bursts = datadog.errorBursts;
+    const burstServices = bursts?.services ?? withObjectives;
+    add(
+      datadogPoller({
+        configuration: resources.datadog,
+        sloQueries,
+        ...(datadog.lookbackMs !== undefined ? { lookbackMs: datadog.lookbackMs } : {}),
+        ...(bursts?.enabled !== false && burstServices.length > 0
+          ? { errorBursts: { ...bursts, services: burstServices } }
+          : {}),
+        ...(datadog.monitors ? { monitors: datadog.monitors } : {}),
+      }),
+      datadog.intervalMs,
+    );
+  }
+
+  const prometheus = settings.prometheus;
+  if (prometheus) {
+    const sloQueries = [
+      ...(prometheus.templates ? deriveSloQueries(resources.objectives, prometheus.templates) : []),
+      ...(prometheus.sloQueries ?? []),
+    ];
+    if (sloQueries.length === 0)
+      built.skipped.push('prometheus: no SLO queries and no templates to derive them');
+    else
+      add(
+        prometheusPoller({
+          url: prometheus.url,
+          sloQueries,
+          ...(prometheus.bearerToken ? { bearerToken: prometheus.bearerToken } : {}),
+          ...(prometheus.stepMs !== undefined ? { stepMs: prometheus.stepMs } : {}),
+          ...(prometheus.lookbackMs !== undefined ? { lookbackMs: prometheus.lookbackMs } : {}),
+        }),
+        prometheus.intervalMs,
+      );
+  }
+
+  const logs = settings.logs;
+  if (logs && !resources.datadog)
+    built.skipped.push('logs: log patterns read Datadog logs, and Datadog is not enabled');
+  if (logs && resources.datadog) {
+    add(
+      logPatternPoller({
+        services: logs.services ?? withObjectives,
+        source: datadogLogSource(resources.datadog, logs.query ? { query: logs.query } : {}),
+        ...(logs.deployWindowMs !== undefined ? { deployWindowMs: logs.deployWindowMs } : {}),
+        ...(logs.minBaselineMs !== undefined ? { minBaselineMs: logs.minBaselineMs } : {}),
+        ...(logs.delayMs !== undefined ? { delayMs: logs.delayMs } : {}),
+      }),
+      logs.intervalMs,
+    );
+  }
+
+  if (settings.slack && !resources.slackFeed) built.skipped.push('slack-mentions: no Slack message feed');
+  if (settings.slack && resources.slackFeed) {
+    add(
+      slackMentionsPoller({
+        feed: resources.slackFeed,
+        ...(settings.slack.workspaceUrl ? { workspaceUrl: settings.slack.workspaceUrl } : {}),
+      }),
+      settings.slack.intervalMs,
+    );
+  }
+  return built;
+}
