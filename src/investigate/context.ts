@@ -1,0 +1,349 @@
+import type { Entity } from '../graph/schema.js';
+import type { GraphStore } from '../graph/store.js';
+import type { Signal } from '../ingest/signal.js';
+import { resolveTarget, type TargetInfo } from './targets.js';
+import type { IncidentSeverity, InvestigationInput } from './types.js';
+
+/** An entity reached from the symptoms. */
+export interface ReachedBrief {
+  id: string;
+  kind: string;
+  name?: string;
+  distance: number;
+}
+
+/** A change near the symptoms. */
+export interface ChangeBrief {
+  eventId: string;
+  kind: string;
+  entityId: string;
+  at: number;
+  summary?: string;
+  distance: number;
+  properties: Record<string, unknown>;
+}
+
+/** A past incident like this one, with what caused it and what fixed it when the graph knows. */
+export interface SimilarBrief {
+  id: string;
+  name?: string;
+  score: number;
+  category?: string;
+  cause?: string;
+  fix?: string;
+}
+
+/** A signal, as context (its text is untrusted data). */
+export interface SignalBrief {
+  source: string;
+  kind: string;
+  severity: string;
+  status?: string;
+  summary: string;
+  observedAt: number;
+  entities: string[];
+}
+
+/**
+ * What the graph knows around an incident, compressed to a character budget (about 4
+ * characters per token). Free text in it (signal summaries, Slack threads, runbooks) came from
+ * outside and is data, never instructions.
+ */
+export interface InvestigationContext {
+  incidentId: string;
+  severity: IncidentSeverity;
+  openedAt: number;
+  symptoms: ReachedBrief[];
+  signals: SignalBrief[];
+  /** Words from signals and findings that hint at a failure kind (OOMKilled, CrashLoopBackOff…). */
+  findingHints: string[];
+  blastRadius: { downstream: ReachedBrief[]; upstream: ReachedBrief[] };
+  /** Nodes the symptoms' pods run on. */
+  nodes: ReachedBrief[];
+  recentChanges: ChangeBrief[];
+  similarIncidents: SimilarBrief[];
+  runbooks: Array<{ id: string; name?: string; url?: string; summary?: string }>;
+  slackThreads: Array<{ id: string; name?: string; text?: string }>;
+  /** Resolved targets of symptoms, changed entities and dependencies, by graph id. */
+  targets: Record<string, TargetInfo>;
+  /** Estimated size of the serialized context in tokens, and whether lists were cut to fit. */
+  approxTokens: number;
+  truncated: boolean;
+}
+
+/** Options of `buildContext`. */
+export interface ContextOptions {
+  /** Token budget of the whole context (≈ chars / 4); default 6,000. */
+  maxTokens?: number;
+  /** How far back changes count, ms; default 2 h. */
+  changeWindowMs?: number;
+  /** Now, ms; default `input.openedAt`. */
+  now?: number;
+}
+
+/** Finding and failure words looked for in signals. */
+export const FINDING_WORDS = [
+  'OOMKilled',
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'Pending',
+  'FailedScheduling',
+  'Unschedulable',
+  'Evicted',
+  'MemoryPressure',
+  'DiskPressure',
+  'NotReady',
+  'ProbeFailure',
+  'Unhealthy',
+  'CreateContainerConfigError',
+  'x509',
+  'certificate',
+  'NXDOMAIN',
+  'no such host',
+  'HPAAtMax',
+] as const;
+
+function brief(entity: Entity, distance: number): ReachedBrief {
+  return { id: entity.id, kind: entity.kind, ...(entity.name ? { name: entity.name } : {}), distance };
+}
+
+function hintsOf(signals: readonly Signal[]): string[] {
+  const hints = new Set<string>();
+  for (const signal of signals) {
+    const text = `${signal.summary} ${JSON.stringify(signal.attributes)}`.toLowerCase();
+    for (const word of FINDING_WORDS) if (text.includes(word.toLowerCase())) hints.add(word);
+  }
+  return [...hints];
+}
+
+/** The signature tokens an incident is compared by: alert names, entity ids and hints. */
+export function signatureOf(input: InvestigationInput, hints: readonly string[]): string[] {
+  const tokens = new Set<string>([...input.symptomEntityIds, ...hints]);
+  for (const signal of input.signals) {
+    const labels = signal.attributes.labels;
+    if (labels && typeof labels === 'object' && !Array.isArray(labels)) {
+      const name = (labels as Record<string, unknown>).alertname;
+      if (typeof name === 'string') tokens.add(name);
+    }
+    for (const ref of signal.entities) tokens.add(ref.id);
+  }
+  return [...tokens];
+}
+
+async function safe<T>(promise: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await promise;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Cuts lists, least useful first, until the serialized context fits `maxChars`. */
+function compress(context: InvestigationContext, maxChars: number): void {
+  const size = (): number => JSON.stringify(context).length;
+  const cuts: Array<() => boolean> = [
+    () => cut(context.slackThreads, 2),
+    () => cut(context.blastRadius.downstream, 10),
+    () => cut(context.runbooks, 2),
+    () => cut(context.signals, 10),
+    () => cut(context.similarIncidents, 3),
+    () => cut(context.blastRadius.upstream, 10),
+    () => cut(context.recentChanges, 10),
+    () => cut(context.slackThreads, 0),
+    () => cut(context.blastRadius.downstream, 3),
+    () => cut(context.signals, 3),
+    () => cut(context.runbooks, 0),
+    () => cut(context.similarIncidents, 1),
+    () => cut(context.blastRadius.upstream, 5),
+    () => cut(context.recentChanges, 5),
+  ];
+  for (const step of cuts) {
+    if (size() <= maxChars) break;
+    if (step()) context.truncated = true;
+  }
+  for (const thread of context.slackThreads) if (thread.text) thread.text = thread.text.slice(0, 300);
+  for (const signal of context.signals) signal.summary = signal.summary.slice(0, 300);
+  context.approxTokens = Math.ceil(size() / 4);
+}
+
+function cut<T>(list: T[], keep: number): boolean {
+  if (list.length <= keep) return false;
+  list.splice(keep);
+  return true;
+}
+
+/**
+ * Gathers the graph's view of an incident: the symptom entities, blast radius both ways,
+ * recent changes near the symptoms, similar past incidents with their causes and fixes,
+ * runbooks (DOCUMENTED_BY) and Slack threads that mention the symptoms; then compresses it to
+ * the token budget. Never throws for missing entities: an unknown id contributes nothing.
+ */
+export async function buildContext(
+  graph: GraphStore,
+  input: InvestigationInput,
+  options: ContextOptions = {},
+): Promise<InvestigationContext> {
+  const now = options.now ?? input.openedAt;
+  const windowMs = options.changeWindowMs ?? 2 * 3_600_000;
+  const symptoms: ReachedBrief[] = [];
+  const focus = new Set<string>(input.symptomEntityIds);
+  for (const id of input.symptomEntityIds) {
+    const entity = await safe(graph.get(id), null);
+    if (entity) symptoms.push(brief(entity, 0));
+    const related = await safe(
+      graph.neighbors(id, {
+        kinds: ['PART_OF', 'MANAGES'],
+        direction: 'both',
+        depth: 2,
+        entityKinds: ['Service', 'Workload'],
+        limit: 10,
+      }),
+      [],
+    );
+    for (const item of related) focus.add(item.entity.id);
+  }
+  const focusIds = [...focus];
+
+  const downstream = new Map<string, ReachedBrief>();
+  const upstream = new Map<string, ReachedBrief>();
+  for (const id of focusIds) {
+    for (const item of await safe(
+      graph.blastRadius(id, { direction: 'downstream', maxDepth: 3, limit: 100 }),
+      [],
+    ))
+      if (!downstream.has(item.entity.id)) downstream.set(item.entity.id, brief(item.entity, item.distance));
+    for (const item of await safe(
+      graph.blastRadius(id, { direction: 'upstream', maxDepth: 2, limit: 100 }),
+      [],
+    ))
+      if (!upstream.has(item.entity.id) && !focus.has(item.entity.id))
+        upstream.set(item.entity.id, brief(item.entity, item.distance));
+  }
+
+  const nodes = new Map<string, ReachedBrief>();
+  for (const id of focusIds) {
+    for (const item of await safe(
+      graph.neighbors(id, {
+        kinds: ['PART_OF', 'MANAGES', 'RUNS_ON'],
+        direction: 'both',
+        depth: 4,
+        entityKinds: ['Node'],
+        limit: 20,
+      }),
+      [],
+    ))
+      if (!nodes.has(item.entity.id)) nodes.set(item.entity.id, brief(item.entity, item.distance));
+  }
+
+  const changes = focusIds.length
+    ? await safe(graph.recentChanges(focusIds, { window: windowMs, now, maxDepth: 2, limit: 50 }), [])
+    : [];
+  const recentChanges: ChangeBrief[] = changes.map((change) => ({
+    eventId: change.event.id,
+    kind: change.event.kind,
+    entityId: change.event.entityId,
+    at: change.event.at,
+    ...(change.event.summary ? { summary: change.event.summary } : {}),
+    distance: change.distance,
+    properties: change.event.properties,
+  }));
+
+  const findingHints = hintsOf(input.signals);
+  const similar = await safe(graph.similarIncidents(signatureOf(input, findingHints), 6), []);
+  const similarIncidents: SimilarBrief[] = [];
+  for (const item of similar) {
+    if (item.incident.id === input.incidentId) continue;
+    const properties = item.incident.properties;
+    const linked = await safe(
+      graph.neighbors(item.incident.id, { kinds: ['CAUSED_BY', 'RESOLVED_BY'], direction: 'out', limit: 4 }),
+      [],
+    );
+    const cause =
+      (typeof properties.cause === 'string' ? properties.cause : undefined) ??
+      linked.find((l) => l.path[0]?.kind === 'CAUSED_BY')?.entity.name;
+    const fix =
+      (typeof properties.fix === 'string' ? properties.fix : undefined) ??
+      linked.find((l) => l.path[0]?.kind === 'RESOLVED_BY')?.entity.name;
+    const category =
+      typeof properties.rootCauseCategory === 'string' ? properties.rootCauseCategory : undefined;
+    similarIncidents.push({
+      id: item.incident.id,
+      ...(item.incident.name ? { name: item.incident.name } : {}),
+      score: Number(item.score.toFixed(3)),
+      ...(category ? { category } : {}),
+      ...(cause ? { cause } : {}),
+      ...(fix ? { fix } : {}),
+    });
+  }
+
+  const runbooks = new Map<string, InvestigationContext['runbooks'][number]>();
+  const threads = new Map<string, InvestigationContext['slackThreads'][number]>();
+  for (const id of [...focusIds, input.incidentId]) {
+    for (const item of await safe(
+      graph.neighbors(id, { kinds: ['DOCUMENTED_BY'], direction: 'out', entityKinds: ['Runbook'], limit: 5 }),
+      [],
+    )) {
+      const p = item.entity.properties;
+      runbooks.set(item.entity.id, {
+        id: item.entity.id,
+        ...(item.entity.name ? { name: item.entity.name } : {}),
+        ...(typeof p.url === 'string' ? { url: p.url } : {}),
+        ...(typeof p.summary === 'string' ? { summary: p.summary.slice(0, 400) } : {}),
+      });
+    }
+    for (const item of await safe(
+      graph.neighbors(id, { kinds: ['MENTIONS'], direction: 'in', entityKinds: ['SlackThread'], limit: 5 }),
+      [],
+    )) {
+      const p = item.entity.properties;
+      threads.set(item.entity.id, {
+        id: item.entity.id,
+        ...(item.entity.name ? { name: item.entity.name } : {}),
+        ...(typeof p.text === 'string' ? { text: p.text.slice(0, 600) } : {}),
+      });
+    }
+  }
+
+  const targets: Record<string, TargetInfo> = {};
+  const toResolve = new Set<string>([
+    ...focusIds,
+    ...recentChanges.map((change) => change.entityId),
+    ...[...upstream.values()].filter((item) => item.distance <= 2).map((item) => item.id),
+    ...nodes.keys(),
+  ]);
+  for (const id of toResolve) targets[id] = await resolveTarget(graph, id);
+
+  const context: InvestigationContext = {
+    incidentId: input.incidentId,
+    severity: input.severity,
+    openedAt: input.openedAt,
+    symptoms: symptoms.length
+      ? symptoms
+      : input.symptomEntityIds.map((id) => ({ id, kind: 'unknown', distance: 0 })),
+    signals: input.signals.map((signal) => ({
+      source: signal.source,
+      kind: signal.kind,
+      severity: signal.severity,
+      ...(signal.status ? { status: signal.status } : {}),
+      summary: signal.summary,
+      observedAt: signal.observedAt,
+      entities: signal.entities.map((ref) => ref.id),
+    })),
+    findingHints,
+    blastRadius: {
+      downstream: [...downstream.values()].sort((a, b) => a.distance - b.distance),
+      upstream: [...upstream.values()].sort((a, b) => a.distance - b.distance),
+    },
+    nodes: [...nodes.values()].sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1)),
+    recentChanges,
+    similarIncidents,
+    runbooks: [...runbooks.values()],
+    slackThreads: [...threads.values()],
+    targets,
+    approxTokens: 0,
+    truncated: false,
+  };
+  compress(context, (options.maxTokens ?? 6_000) * 4);
+  return context;
+}

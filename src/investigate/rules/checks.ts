@@ -1,0 +1,620 @@
+import type { InvestigationContext } from '../context.js';
+import type { CheckOutcome, OutcomeVerdict } from '../planner.js';
+import type { TargetInfo } from '../targets.js';
+import type { EventDigest, PodLogs, PodSummary, RolloutHistory } from '../tools/kubernetes.js';
+import type { LogSearchOutput } from '../tools/datadog.js';
+import type { ChangeSummary } from '../tools/graph.js';
+import type { MetricOutput, SeriesDigest } from '../tools/series.js';
+import type { ToolSet } from '../tools/tool.js';
+import type { Hypothesis, HypothesisCategory } from '../types.js';
+import { fill, type RuleQueries } from './queries.js';
+
+/** What a check sees when it builds its call and reads its outcome. */
+export interface CheckEnv {
+  context: InvestigationContext;
+  hypothesis: Hypothesis;
+  target: TargetInfo;
+  /** Symptom targets (the services that show the trouble). */
+  symptoms: TargetInfo[];
+  /** The moment the suspected cause began, when known (a deploy, a flag flip). */
+  pivot?: number;
+  now: number;
+  tools: ToolSet;
+  queries: RuleQueries;
+  /** Outputs of earlier checks of the same hypothesis, by check name. */
+  memo: Map<string, unknown>;
+}
+
+type Judgement = Omit<OutcomeVerdict, 'callId'>;
+
+/** One entry of the check catalog. */
+export interface CheckDefinition {
+  name: string;
+  /** The call to make, or undefined when it cannot be made (yet, or with these tools). */
+  build(env: CheckEnv): { tool: string; input: Record<string, unknown> } | undefined;
+  assess(env: CheckEnv, outcome: CheckOutcome): Judgement;
+}
+
+const neutral = (rationale: string): Judgement => ({ verdict: 'neutral', weight: 0, rationale });
+const supports = (weight: number, rationale: string): Judgement => ({
+  verdict: 'supports',
+  weight,
+  rationale,
+});
+const refutes = (weight: number, rationale: string): Judgement => ({ verdict: 'refutes', weight, rationale });
+
+const MINUTE = 60_000;
+
+function minutesBack(env: CheckEnv): number {
+  const from = Math.min(env.pivot ?? env.context.openedAt, env.context.openedAt) - 15 * MINUTE;
+  return Math.max(15, Math.min(24 * 60, Math.ceil((env.now - from) / MINUTE)));
+}
+
+function pivotOf(env: CheckEnv): number {
+  return env.pivot ?? env.context.openedAt - 5 * MINUTE;
+}
+
+function serviceOf(target: TargetInfo): string | undefined {
+  return target.service ?? (target.kind === 'Workload' ? target.name : undefined);
+}
+
+function metricCall(
+  env: CheckEnv,
+  template: string,
+  withPivot: boolean,
+): { tool: string; input: Record<string, unknown> } | undefined {
+  const service = serviceOf(env.target);
+  if (!service || !env.tools.get(env.queries.metricsTool)) return undefined;
+  const query = fill(template, {
+    service,
+    ...(env.target.namespace ? { namespace: env.target.namespace } : {}),
+  });
+  return {
+    tool: env.queries.metricsTool,
+    input: {
+      query,
+      fromMinutesAgo: minutesBack(env),
+      ...(withPivot ? { pivotMs: Math.round(pivotOf(env)) } : {}),
+    },
+  };
+}
+
+function firstSeries(outcome: CheckOutcome): SeriesDigest | undefined {
+  if (outcome.result.status !== 'ok') return undefined;
+  return (outcome.result.data as MetricOutput | undefined)?.series[0];
+}
+
+function isChangeOn(change: ChangeSummary, target: TargetInfo): boolean {
+  return change.entityId === target.id || change.entityId === target.workload?.id;
+}
+
+/** Text of the error lines a logs outcome holds, and how many there were. */
+function logText(outcome: CheckOutcome): { text: string; errors: number } | undefined {
+  if (outcome.result.status === 'no_data') return { text: '', errors: 0 };
+  if (outcome.result.status !== 'ok') return undefined;
+  if (outcome.tool === 'datadog_logs') {
+    const data = outcome.result.data as LogSearchOutput;
+    const lines = [
+      ...data.topMessages.map((item) => item.message),
+      ...data.lines.map((line) => line.message),
+    ];
+    return {
+      text: lines.join('\n'),
+      errors: (data.byStatus.error ?? 0) + (data.byStatus.warn ?? 0) || data.total,
+    };
+  }
+  const data = outcome.result.data as PodLogs;
+  return {
+    text: [...data.topErrors.map((item) => item.message), ...data.lines].join('\n'),
+    errors: data.errorLines + data.warnLines,
+  };
+}
+
+const LOG_PATTERNS: Partial<Record<HypothesisCategory, { pattern: RegExp; weight: number; what: string }>> = {
+  memory_leak: {
+    pattern: /heap|out of memory|oom|gc pause|memory limit/i,
+    weight: 0.4,
+    what: 'memory pressure',
+  },
+  resource_saturation: {
+    pattern: /overload|queue full|too many requests|throttl|capacity/i,
+    weight: 0.4,
+    what: 'overload',
+  },
+  network_dns: {
+    pattern: /no such host|nxdomain|getaddrinfo|eai_again|dns|name resolution|lookup .* (timeout|failed)/i,
+    weight: 0.6,
+    what: 'name resolution failures',
+  },
+  certificate: { pattern: /x509|certificate|tls handshake/i, weight: 0.7, what: 'certificate errors' },
+  config_change: {
+    pattern: /config|invalid value|missing (key|env)/i,
+    weight: 0.4,
+    what: 'configuration errors',
+  },
+  external: {
+    pattern: /https?:\/\/[a-z0-9.-]+\.[a-z]{2,}|external|provider/i,
+    weight: 0.3,
+    what: 'failing calls to an outside provider',
+  },
+};
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function tagOf(image: string): string | undefined {
+  const index = image.lastIndexOf(':');
+  return index > 0 ? image.slice(index + 1) : undefined;
+}
+
+function logsCall(
+  env: CheckEnv,
+  service: string | undefined,
+): { tool: string; input: Record<string, unknown> } | undefined {
+  if (!service) return undefined;
+  if (env.tools.get('datadog_logs'))
+    return {
+      tool: 'datadog_logs',
+      input: {
+        query: fill(env.queries.errorLogs, { service }),
+        fromMinutesAgo: minutesBack(env),
+        limit: 300,
+      },
+    };
+  const pods = env.memo.get(`pods:${service}`) as PodSummary[] | undefined;
+  if (!pods || !env.tools.get('k8s_pod_logs')) return undefined;
+  const pod = [...pods].sort((a, b) => b.restarts - a.restarts || Number(a.ready) - Number(b.ready))[0];
+  if (!pod) return undefined;
+  return {
+    tool: 'k8s_pod_logs',
+    input: {
+      pod: pod.name,
+      ...(env.target.namespace ? { namespace: env.target.namespace } : {}),
+      previous: pod.restarts > 0,
+      tailLines: 300,
+    },
+  };
+}
+
+function podsCall(
+  env: CheckEnv,
+  service: string | undefined,
+): { tool: string; input: Record<string, unknown> } | undefined {
+  if (!service || env.tools.get('datadog_logs') || !env.tools.get('k8s_list')) return undefined;
+  const namespace = env.target.namespace ?? env.symptoms.find((symptom) => symptom.namespace)?.namespace;
+  return {
+    tool: 'k8s_list',
+    input: { kind: 'Pod', labelSelector: `app=${service}`, ...(namespace ? { namespace } : {}) },
+  };
+}
+
+function rememberPods(env: CheckEnv, outcome: CheckOutcome, service: string | undefined): Judgement {
+  if (service && outcome.result.status === 'ok')
+    env.memo.set(`pods:${service}`, (outcome.result.data as { items: PodSummary[] }).items);
+  return neutral('pods listed to pick one for its logs');
+}
+
+function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
+  const logs = logText(outcome);
+  if (!logs) return neutral('logs could not be read');
+  const { category } = env.hypothesis;
+  if (logs.errors === 0)
+    return category === 'unknown' ? neutral('no error logs') : refutes(0.2, 'no error lines in the window');
+  if (category === 'deploy_regression') {
+    const change = env.context.recentChanges.find(
+      (item) => isChangeOn(item, env.target) && typeof item.properties.image === 'string',
+    );
+    const tag = change ? tagOf(String(change.properties.image)) : undefined;
+    if (tag && new RegExp(`\\b${escapeRegExp(tag)}\\b`).test(logs.text))
+      return supports(0.4, `error lines name the new version ${tag}`);
+    return neutral('errors present, none names the new version');
+  }
+  if (category === 'flag_change') {
+    const key = env.target.flagKey ?? env.target.name;
+    if (logs.text.includes(key)) return supports(0.5, `error lines name the flag's code path ${key}`);
+    return refutes(0.2, `no error line names ${key}`);
+  }
+  const rule = LOG_PATTERNS[category];
+  if (!rule) return neutral('no log rule for this category');
+  if (rule.pattern.test(logs.text)) return supports(rule.weight, `error lines show ${rule.what}`);
+  return refutes(
+    category === 'certificate' || category === 'network_dns' ? 0.4 : 0.2,
+    `error lines show no ${rule.what}`,
+  );
+}
+
+function judgeCallerLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
+  const logs = logText(outcome);
+  if (!logs) return neutral('caller logs could not be read');
+  if (logs.errors === 0) return refutes(0.3, 'callers log no errors');
+  const name = serviceOf(env.target) ?? env.target.name;
+  if (new RegExp(`\\b${escapeRegExp(name)}\\b`, 'i').test(logs.text))
+    return supports(0.6, `caller errors name ${name}`);
+  return refutes(0.4, `caller errors do not name ${name}`);
+}
+
+function rise(series: SeriesDigest | undefined, factor: number): 'rose' | 'flat' | undefined {
+  if (!series || series.before === undefined || series.after === undefined) return undefined;
+  const floor = Math.max(Math.abs(series.before), 1e-6);
+  return series.after >= floor * factor && series.after - series.before > 1e-3 ? 'rose' : 'flat';
+}
+
+function symptomService(env: CheckEnv): string | undefined {
+  for (const symptom of env.symptoms) {
+    const service = serviceOf(symptom);
+    if (service && service !== serviceOf(env.target)) return service;
+  }
+  return undefined;
+}
+
+/** The catalog, by check name. */
+export const CHECKS: Record<string, CheckDefinition> = {
+  deploy_in_window: {
+    name: 'deploy_in_window',
+    build: (env) =>
+      env.tools.get('graph_recent_changes')
+        ? {
+            tool: 'graph_recent_changes',
+            input: {
+              ids: [env.target.workload?.id ?? env.target.id],
+              windowMinutes: minutesBack(env) + 120,
+              maxDepth: 0,
+              kinds: ['deploy', 'rollback'],
+            },
+          }
+        : undefined,
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('changes could not be read');
+      const changes = (
+        (outcome.result.data as { changes?: ChangeSummary[] } | undefined)?.changes ?? []
+      ).filter((change) => change.kind === 'deploy' && change.at <= env.context.openedAt + 2 * MINUTE);
+      const latest = changes.sort((a, b) => b.at - a.at)[0];
+      if (!latest) return refutes(0.7, 'no deploy of the suspect before the incident');
+      const lead = (env.context.openedAt - latest.at) / MINUTE;
+      return supports(
+        lead <= 30 ? 0.25 : 0.1,
+        `deployed ${Math.max(0, Math.round(lead))} min before the incident opened`,
+      );
+    },
+  },
+  rollout_history: {
+    name: 'rollout_history',
+    build: (env) =>
+      env.target.workload && env.target.workload.kind === 'Deployment' && env.tools.get('k8s_rollout_history')
+        ? {
+            tool: 'k8s_rollout_history',
+            input: {
+              deployment: env.target.workload.name,
+              ...(env.target.workload.namespace ? { namespace: env.target.workload.namespace } : {}),
+            },
+          }
+        : undefined,
+    assess(env, outcome) {
+      if (outcome.result.status !== 'ok') return neutral('no rollout history');
+      const history = outcome.result.data as RolloutHistory;
+      const newest = history.revisions[0];
+      if (!newest || history.revisions.length < 2)
+        return refutes(0.4, 'only one revision: nothing was rolled out');
+      const lead =
+        newest.createdAt === undefined ? undefined : (env.context.openedAt - newest.createdAt) / MINUTE;
+      if (lead !== undefined && lead >= -2 && lead <= 120)
+        return supports(
+          0.15,
+          `revision ${newest.revision} (${newest.image ?? '?'}) rolled out ${Math.max(0, Math.round(lead))} min before`,
+        );
+      return refutes(0.3, `the newest revision ${newest.revision} is older than the window`);
+    },
+  },
+  errors_after_pivot: {
+    name: 'errors_after_pivot',
+    build: (env) => metricCall(env, env.queries.errors, true),
+    assess(env, outcome) {
+      const verdict = rise(firstSeries(outcome), 2);
+      if (!verdict) return neutral('no error series around the change');
+      const series = firstSeries(outcome) as SeriesDigest;
+      return verdict === 'rose'
+        ? supports(
+            0.7,
+            `errors rose from ${series.before} to ${series.after} after ${new Date(pivotOf(env)).toISOString()}`,
+          )
+        : refutes(
+            0.9,
+            `errors did not rise after ${new Date(pivotOf(env)).toISOString()} (${series.before} → ${series.after})`,
+          );
+    },
+  },
+  latency_after_pivot: {
+    name: 'latency_after_pivot',
+    build: (env) => metricCall(env, env.queries.latency, true),
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      const verdict = rise(series, 1.5);
+      if (!verdict || !series) return neutral('no latency series');
+      return verdict === 'rose'
+        ? supports(0.4, `p99 latency rose from ${series.before} to ${series.after}`)
+        : refutes(0.3, `p99 latency steady (${series.before} → ${series.after})`);
+    },
+  },
+  memory_trend: {
+    name: 'memory_trend',
+    build: (env) => metricCall(env, env.queries.memory, false),
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      if (!series || series.mean <= 0) return neutral('no memory series');
+      const growth = (series.slopePerMinute * 10) / series.mean;
+      const swing = series.max / Math.max(series.min, 1e-9);
+      if (growth > 0.1 || swing > 1.6)
+        return supports(
+          0.7,
+          `memory climbs (${series.slopePerMinute}/min, min ${series.min}, max ${series.max})`,
+        );
+      return refutes(0.6, `memory is flat (min ${series.min}, max ${series.max})`);
+    },
+  },
+  traffic_trend: {
+    name: 'traffic_trend',
+    build: (env) => metricCall(env, env.queries.rps, true),
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      if (!series) return neutral('no traffic series');
+      const verdict = rise(series, 1.6);
+      const peak = series.max / Math.max(series.first, 1e-9);
+      if (verdict === 'rose' || peak >= 1.8)
+        return supports(peak >= 2.5 ? 0.9 : 0.7, `traffic rose (first ${series.first}, max ${series.max})`);
+      return refutes(0.7, `traffic is steady (first ${series.first}, max ${series.max})`);
+    },
+  },
+  cpu_trend: {
+    name: 'cpu_trend',
+    build: (env) => metricCall(env, env.queries.cpu, true),
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      if (!series) return neutral('no CPU series');
+      if (rise(series, 1.5) === 'rose')
+        return supports(0.3, `CPU rose from ${series.before} to ${series.after}`);
+      return refutes(0.2, `CPU steady (${series.before ?? series.first} → ${series.after ?? series.last})`);
+    },
+  },
+  analyzers: {
+    name: 'analyzers',
+    build: (env) => {
+      const service = serviceOf(env.target) ?? symptomService(env);
+      const namespace = env.target.namespace ?? env.symptoms.find((symptom) => symptom.namespace)?.namespace;
+      if (!env.tools.get('k8s_analyze')) return undefined;
+      return {
+        tool: 'k8s_analyze',
+        input: {
+          ...(namespace ? { namespace } : {}),
+          ...(service ? { labelSelector: `app=${service}` } : {}),
+        },
+      };
+    },
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('analyzers could not run');
+      const findings =
+        (
+          outcome.result.data as
+            { findings?: Array<{ kind: string; message: string; reason?: string }> } | undefined
+        )?.findings ?? [];
+      const text = findings
+        .map((finding) => `${finding.kind} ${finding.reason ?? ''} ${finding.message}`)
+        .join('\n');
+      const has = (pattern: RegExp): boolean => pattern.test(text);
+      switch (env.hypothesis.category) {
+        case 'memory_leak':
+          return has(/OOMKilled/i)
+            ? supports(0.6, 'containers were OOMKilled')
+            : refutes(0.2, 'no OOMKilled containers');
+        case 'image':
+          return has(/ImagePull|ErrImagePull|InvalidImageName/i)
+            ? supports(0.8, 'pods cannot pull their image')
+            : refutes(0.7, 'no image pull failures');
+        case 'scheduling':
+          return has(/Pending|FailedScheduling|Unschedulable/i)
+            ? supports(0.8, 'pods cannot be scheduled')
+            : refutes(0.7, 'no pending pods');
+        case 'config_change':
+          return has(/CrashLoopBackOff|CreateContainerConfigError|missing/i)
+            ? supports(0.4, 'new pods crash or miss configuration')
+            : refutes(0.3, 'no crash loops or config errors');
+        case 'node_issue':
+          return has(/Pressure|NotReady|Evict/i)
+            ? supports(0.5, 'node conditions or evictions')
+            : refutes(0.3, 'no node findings');
+        default:
+          return findings.length
+            ? neutral(`${findings.length} findings, none specific`)
+            : neutral('no findings');
+      }
+    },
+  },
+  node_conditions: {
+    name: 'node_conditions',
+    build: (env) =>
+      env.target.kind === 'Node' && env.tools.get('k8s_get')
+        ? { tool: 'k8s_get', input: { kind: 'Node', name: env.target.name } }
+        : undefined,
+    assess(_env, outcome) {
+      if (outcome.result.status !== 'ok') return neutral('node could not be read');
+      const conditions =
+        (outcome.result.data as { conditions?: Array<{ type?: string; status?: string }> }).conditions ?? [];
+      const bad = conditions.filter((condition) =>
+        condition.type === 'Ready' ? condition.status !== 'True' : condition.status === 'True',
+      );
+      if (bad.length)
+        return supports(
+          0.7,
+          `node conditions: ${bad.map((condition) => `${condition.type}=${condition.status}`).join(', ')}`,
+        );
+      return refutes(0.7, 'the node is Ready with no pressure');
+    },
+  },
+  node_events: {
+    name: 'node_events',
+    build: (env) =>
+      env.target.kind === 'Node' && env.tools.get('k8s_events')
+        ? {
+            tool: 'k8s_events',
+            input: { involvedKind: 'Node', involvedName: env.target.name, sinceMinutes: minutesBack(env) },
+          }
+        : undefined,
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('node events could not be read');
+      const reasons = Object.keys((outcome.result.data as EventDigest | undefined)?.byReason ?? {});
+      const eviction = reasons.filter((reason) => /Evict|Pressure|InsufficientMemory|NotReady/i.test(reason));
+      if (env.hypothesis.category === 'noisy_neighbor')
+        return reasons.length
+          ? neutral(`node events: ${reasons.join(', ')}`)
+          : refutes(0.2, 'no node events');
+      if (eviction.length) return supports(0.4, `node events: ${eviction.join(', ')}`);
+      return refutes(0.3, 'no eviction or pressure events on the node');
+    },
+  },
+  flag_flip: {
+    name: 'flag_flip',
+    build: (env) =>
+      env.tools.get('graph_recent_changes')
+        ? {
+            tool: 'graph_recent_changes',
+            input: {
+              ids: [env.target.id],
+              windowMinutes: minutesBack(env) + 120,
+              maxDepth: 0,
+              kinds: ['flag-flip', 'config-change'],
+            },
+          }
+        : undefined,
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('changes could not be read');
+      const flips = (
+        (outcome.result.data as { changes?: ChangeSummary[] } | undefined)?.changes ?? []
+      ).filter((change) => change.at <= env.context.openedAt + 2 * MINUTE);
+      const latest = flips.sort((a, b) => b.at - a.at)[0];
+      if (!latest) return refutes(0.7, 'the flag did not change before the incident');
+      return supports(
+        0.4,
+        `the flag changed ${Math.max(0, Math.round((env.context.openedAt - latest.at) / MINUTE))} min before the incident`,
+      );
+    },
+  },
+  config_changes: {
+    name: 'config_changes',
+    build: (env) =>
+      env.tools.get('graph_recent_changes')
+        ? {
+            tool: 'graph_recent_changes',
+            input: {
+              ids: [env.target.workload?.id ?? env.target.id],
+              windowMinutes: minutesBack(env) + 120,
+              maxDepth: 1,
+              kinds: ['config-change'],
+            },
+          }
+        : undefined,
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('changes could not be read');
+      const changes = (outcome.result.data as { changes?: ChangeSummary[] } | undefined)?.changes ?? [];
+      const before = changes.filter((change) => change.at <= env.context.openedAt + 2 * MINUTE);
+      return before.length
+        ? supports(0.4, `${before.length} config change(s) before the incident`)
+        : refutes(0.5, 'no config change before the incident');
+    },
+  },
+  namespace_events: {
+    name: 'namespace_events',
+    build: (env) => {
+      const namespace = env.target.namespace ?? env.symptoms.find((symptom) => symptom.namespace)?.namespace;
+      if (!env.tools.get('k8s_events')) return undefined;
+      return {
+        tool: 'k8s_events',
+        input: { ...(namespace ? { namespace } : {}), sinceMinutes: minutesBack(env) },
+      };
+    },
+    assess(env, outcome) {
+      if (outcome.result.status === 'error') return neutral('events could not be read');
+      const digest = outcome.result.data as EventDigest | undefined;
+      const name = env.target.workload?.name ?? serviceOf(env.target) ?? env.target.name;
+      const mine = (digest?.recent ?? []).filter((event) => (event.object ?? '').includes(name));
+      const reasons = new Set([
+        ...mine.map((event) => event.reason ?? ''),
+        ...Object.keys(digest?.byReason ?? {}),
+      ]);
+      const has = (pattern: RegExp): boolean =>
+        [...reasons].some((reason) => pattern.test(reason)) ||
+        mine.some((event) => pattern.test(event.message ?? ''));
+      switch (env.hypothesis.category) {
+        case 'scheduling':
+          return has(/FailedScheduling|Insufficient|didn't match|untolerated/i)
+            ? supports(0.6, 'the scheduler reports it cannot place pods')
+            : refutes(0.5, 'no scheduling failures in the events');
+        case 'image':
+          return has(/ErrImagePull|ImagePullBackOff|Failed to pull|not found/i)
+            ? supports(0.5, 'the kubelet reports image pull failures')
+            : refutes(0.4, 'no image pull failures in the events');
+        default:
+          return neutral(`events: ${[...reasons].slice(0, 5).join(', ')}`);
+      }
+    },
+  },
+  own_errors: {
+    name: 'own_errors',
+    build: (env) => metricCall(env, env.queries.errors, true),
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      const verdict = rise(series, 2);
+      if (!verdict || !series) return neutral('no error series');
+      return verdict === 'rose'
+        ? supports(
+            0.35,
+            `its errors rose from ${series.before} to ${series.after}, as this cause would make them`,
+          )
+        : refutes(0.5, `its errors did not rise (${series.before} → ${series.after})`);
+    },
+  },
+  pods: {
+    name: 'pods',
+    build: (env) => podsCall(env, serviceOf(env.target)),
+    assess: (env, outcome) => rememberPods(env, outcome, serviceOf(env.target)),
+  },
+  error_logs: {
+    name: 'error_logs',
+    build: (env) => logsCall(env, serviceOf(env.target)),
+    assess: judgeErrorLogs,
+  },
+  caller_pods: {
+    name: 'caller_pods',
+    build: (env) => podsCall(env, symptomService(env)),
+    assess: (env, outcome) => rememberPods(env, outcome, symptomService(env)),
+  },
+  caller_logs: {
+    name: 'caller_logs',
+    build: (env) => logsCall(env, symptomService(env)),
+    assess: judgeCallerLogs,
+  },
+};
+
+/** Check names to run per category, in order (cheap and decisive first). */
+export const CATALOG: Readonly<Record<HypothesisCategory, readonly string[]>> = {
+  deploy_regression: [
+    'deploy_in_window',
+    'pods',
+    'error_logs',
+    'errors_after_pivot',
+    'rollout_history',
+    'latency_after_pivot',
+  ],
+  config_change: ['config_changes', 'analyzers', 'pods', 'error_logs', 'errors_after_pivot'],
+  resource_saturation: ['traffic_trend', 'cpu_trend', 'pods', 'error_logs'],
+  memory_leak: ['memory_trend', 'analyzers', 'pods', 'error_logs'],
+  dependency_failure: ['errors_after_pivot', 'caller_pods', 'caller_logs', 'latency_after_pivot'],
+  node_issue: ['node_conditions', 'node_events'],
+  network_dns: ['pods', 'error_logs', 'own_errors', 'caller_pods', 'caller_logs'],
+  scheduling: ['analyzers', 'namespace_events'],
+  image: ['analyzers', 'namespace_events', 'rollout_history'],
+  flag_change: ['flag_flip', 'errors_after_pivot', 'pods', 'error_logs'],
+  noisy_neighbor: ['node_events', 'cpu_trend'],
+  certificate: ['pods', 'error_logs', 'own_errors'],
+  external: ['caller_pods', 'caller_logs', 'pods', 'error_logs', 'own_errors'],
+  unknown: [],
+};

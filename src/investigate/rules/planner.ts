@@ -1,0 +1,269 @@
+import type { BudgetRemaining } from '../budget.js';
+import type { InvestigationContext } from '../context.js';
+import {
+  REFUTE_THRESHOLD,
+  standardStop,
+  updateConfidence,
+  type Assessment,
+  type CheckOutcome,
+  type PlannedCheck,
+  type PlannerRun,
+  type PlannerRunOptions,
+} from '../planner.js';
+import { parseK8sId, type TargetInfo } from '../targets.js';
+import type { ToolSet } from '../tools/tool.js';
+import type { HypothesisDraft } from '../tree.js';
+import type { Hypothesis } from '../types.js';
+import { CATALOG, CHECKS, type CheckEnv } from './checks.js';
+import { proposeFromContext } from './priors.js';
+import { DATADOG_QUERIES, PROMETHEUS_QUERIES, type RuleQueries } from './queries.js';
+
+/** Options of the rules planner. */
+export interface RulesPlannerOptions {
+  /** Metric and log query templates; default Datadog names when `datadog_metrics` is offered, else Prometheus names. */
+  queries?: Partial<RuleQueries>;
+  /** Most root hypotheses proposed; default 16. */
+  maxHypotheses?: number;
+  /** The investigation clock, for metric windows; default Date.now. */
+  now?: () => number;
+}
+
+const WAITS_FOR: Record<string, string> = { error_logs: 'pods', caller_logs: 'caller_pods' };
+
+function fallbackTarget(id: string): TargetInfo {
+  const parsed = parseK8sId(id);
+  if (parsed) {
+    const target: TargetInfo = {
+      id,
+      kind: parsed.kind === 'Node' ? 'Node' : 'Workload',
+      name: parsed.name,
+      cluster: parsed.cluster,
+    };
+    if (parsed.namespace) target.namespace = parsed.namespace;
+    if (target.kind === 'Workload')
+      target.workload = {
+        kind: parsed.kind,
+        name: parsed.name,
+        ...(parsed.namespace ? { namespace: parsed.namespace } : {}),
+        id,
+      };
+    target.service = parsed.name;
+    return target;
+  }
+  const name = decodeURIComponent(
+    id
+      .slice(id.indexOf(':') + 1)
+      .split('/')
+      .pop() ?? id,
+  );
+  return { id, kind: id.startsWith('service:') ? 'Service' : 'unknown', name, service: name };
+}
+
+function queriesFor(tools: ToolSet, overrides: Partial<RuleQueries> | undefined): RuleQueries {
+  const base =
+    tools.get('datadog_metrics') || !tools.get('prometheus_query') ? DATADOG_QUERIES : PROMETHEUS_QUERIES;
+  return { ...base, ...(overrides ?? {}) };
+}
+
+/** The moment a suspected cause began: the change on the suspect (deploy, flip) closest before the incident. */
+function pivotFor(
+  context: InvestigationContext,
+  hypothesis: Hypothesis,
+  target: TargetInfo,
+): number | undefined {
+  const kinds =
+    hypothesis.category === 'deploy_regression'
+      ? ['deploy', 'rollback']
+      : hypothesis.category === 'flag_change'
+        ? ['flag-flip']
+        : hypothesis.category === 'config_change'
+          ? ['config-change', 'deploy']
+          : [];
+  const changes = context.recentChanges
+    .filter(
+      (change) =>
+        kinds.includes(change.kind) &&
+        (change.entityId === target.id || change.entityId === target.workload?.id),
+    )
+    .filter((change) => change.at <= context.openedAt + 120_000)
+    .sort((a, b) => b.at - a.at);
+  return changes[0]?.at;
+}
+
+/** A deterministic run over the check catalog; needs no key and never calls a model. */
+export class RulesRun implements PlannerRun {
+  readonly #context: InvestigationContext;
+  readonly #tools: ToolSet;
+  readonly #queries: RuleQueries;
+  readonly #threshold: number;
+  readonly #maxHypotheses: number;
+  readonly #now: () => number;
+  /** Per hypothesis: checks issued, and memos of earlier outputs. */
+  readonly #issued = new Map<string, Set<string>>();
+  readonly #memo = new Map<string, Map<string, unknown>>();
+  readonly #symptoms: TargetInfo[];
+
+  constructor(options: PlannerRunOptions, planner: RulesPlannerOptions = {}) {
+    this.#context = options.context;
+    this.#tools = options.tools;
+    this.#threshold = options.supportThreshold;
+    this.#queries = queriesFor(options.tools, planner.queries);
+    this.#maxHypotheses = planner.maxHypotheses ?? 16;
+    this.#now = planner.now ?? Date.now;
+    this.#symptoms = options.context.symptoms.map((symptom) => this.#target(symptom.id));
+  }
+
+  #target(id: string): TargetInfo {
+    return this.#context.targets[id] ?? fallbackTarget(id);
+  }
+
+  #env(hypothesis: Hypothesis): CheckEnv {
+    let memo = this.#memo.get(hypothesis.id);
+    if (!memo) {
+      memo = new Map();
+      this.#memo.set(hypothesis.id, memo);
+    }
+    const target = this.#target(hypothesis.suspect);
+    const pivot = pivotFor(this.#context, hypothesis, target);
+    return {
+      context: this.#context,
+      hypothesis,
+      target,
+      symptoms: this.#symptoms,
+      ...(pivot !== undefined ? { pivot } : {}),
+      now: this.#now(),
+      tools: this.#tools,
+      queries: this.#queries,
+      memo,
+    };
+  }
+
+  propose(): Promise<HypothesisDraft[]> {
+    return Promise.resolve(proposeFromContext(this.#context, this.#maxHypotheses));
+  }
+
+  /** The next check of each live hypothesis, highest confidence first. */
+  nextChecks(tree: readonly Hypothesis[], budget: BudgetRemaining): Promise<PlannedCheck[]> {
+    const live = tree
+      .filter((node) => node.status === 'open' || node.status === 'testing')
+      .sort((a, b) => b.confidence - a.confidence || (a.id < b.id ? -1 : 1));
+    const checks: PlannedCheck[] = [];
+    for (const hypothesis of live) {
+      if (checks.length >= budget.toolCalls) break;
+      const check = this.#nextFor(hypothesis);
+      if (check) checks.push(check);
+    }
+    return Promise.resolve(checks);
+  }
+
+  #nextFor(hypothesis: Hypothesis): PlannedCheck | undefined {
+    let issued = this.#issued.get(hypothesis.id);
+    if (!issued) {
+      issued = new Set();
+      this.#issued.set(hypothesis.id, issued);
+    }
+    const env = this.#env(hypothesis);
+    for (const name of CATALOG[hypothesis.category]) {
+      if (issued.has(name)) continue;
+      const definition = CHECKS[name];
+      if (!definition) continue;
+      const call = definition.build(env);
+      if (!call) {
+        const prerequisite = WAITS_FOR[name];
+        // A logs check waits for its pods listing when that listing is still to come.
+        if (prerequisite && !issued.has(prerequisite) && CHECKS[prerequisite]?.build(env)) {
+          const listing = CHECKS[prerequisite].build(env);
+          issued.add(prerequisite);
+          return listing
+            ? { hypothesisId: hypothesis.id, tool: listing.tool, input: listing.input, check: prerequisite }
+            : undefined;
+        }
+        issued.add(name);
+        continue;
+      }
+      issued.add(name);
+      return { hypothesisId: hypothesis.id, tool: call.tool, input: call.input, check: name };
+    }
+    return undefined;
+  }
+
+  /** Has the hypothesis run out of checks? */
+  isExhausted(hypothesis: Hypothesis): boolean {
+    const issued = this.#issued.get(hypothesis.id) ?? new Set<string>();
+    return CATALOG[hypothesis.category].every((name) => issued.has(name));
+  }
+
+  assess(
+    items: ReadonlyArray<{ hypothesis: Hypothesis; outcomes: readonly CheckOutcome[] }>,
+  ): Promise<Assessment[]> {
+    return Promise.resolve(
+      items.map(({ hypothesis, outcomes }) => {
+        const env = this.#env(hypothesis);
+        const verdicts = outcomes.map((outcome) => {
+          const definition = outcome.check ? CHECKS[outcome.check] : undefined;
+          if (outcome.result.status === 'error')
+            return {
+              callId: outcome.callId,
+              verdict: 'neutral' as const,
+              weight: 0,
+              rationale: `the call failed: ${outcome.result.summary}`,
+            };
+          const judged = definition
+            ? definition.assess(env, outcome)
+            : { verdict: 'neutral' as const, weight: 0, rationale: 'no rule reads this output' };
+          return { callId: outcome.callId, ...judged };
+        });
+        return {
+          hypothesisId: hypothesis.id,
+          verdicts,
+          confidence: updateConfidence(hypothesis.confidence, verdicts),
+        };
+      }),
+    );
+  }
+
+  /** When a failing dependency is supported, asks why it fails: a deploy, saturation or a leak of its own. */
+  expand(hypothesis: Hypothesis): Promise<HypothesisDraft[]> {
+    if (hypothesis.category !== 'dependency_failure') return Promise.resolve([]);
+    const target = this.#target(hypothesis.suspect);
+    const suspect = target.workload?.id ?? hypothesis.suspect;
+    const name = target.service ?? target.name;
+    const drafts: HypothesisDraft[] = [];
+    const deploy = this.#context.recentChanges.find(
+      (change) =>
+        change.kind === 'deploy' && (change.entityId === suspect || change.entityId === hypothesis.suspect),
+    );
+    if (deploy)
+      drafts.push({
+        category: 'deploy_regression',
+        suspect: deploy.entityId,
+        statement: `A deploy of ${name} broke it`,
+        prior: 0.4,
+      });
+    drafts.push({ category: 'resource_saturation', suspect, statement: `${name} is saturated`, prior: 0.15 });
+    drafts.push({ category: 'memory_leak', suspect, statement: `${name} leaks memory`, prior: 0.1 });
+    return Promise.resolve(drafts);
+  }
+
+  shouldStop(tree: readonly Hypothesis[]): { stop: boolean; reason: string } {
+    return standardStop(tree, this.#threshold);
+  }
+
+  usage(): { input: number; output: number } {
+    return { input: 0, output: 0 };
+  }
+
+  fallbackReason(): undefined {
+    return undefined;
+  }
+}
+
+/** The deterministic planner: priors from category templates and graph facts, a check catalog, rules over outputs. */
+export function createRulesPlanner(options: RulesPlannerOptions = {}): {
+  readonly kind: 'rules';
+  open(plannerRun: PlannerRunOptions): RulesRun;
+} {
+  return { kind: 'rules', open: (plannerRun) => new RulesRun(plannerRun, options) };
+}
+
+export { REFUTE_THRESHOLD };
