@@ -124,6 +124,11 @@ const loop = z
       .max(64)
       .default(4)
       .meta({ env: 'NIGHTSHIFT_LOOP_CONCURRENCY', description: 'Jobs processed at once per stage worker' }),
+    verifyDelayMs: durationMs(
+      'How long after an action verification starts',
+      60_000,
+      'NIGHTSHIFT_VERIFY_DELAY_MS',
+    ),
     heartbeatMs: durationMs(
       'How often the loop proves it processes jobs (readiness reads it)',
       15_000,
@@ -245,6 +250,38 @@ const kubernetes = z
   })
   .prefault({});
 
+const prometheus = z
+  .strictObject({
+    url: z.url().optional().meta({
+      env: 'PROMETHEUS_URL',
+      description: 'Prometheus HTTP API base; enables Prometheus queries for investigation and verification',
+    }),
+  })
+  .prefault({});
+
+const flags = z
+  .strictObject({
+    url: z.url().optional().meta({
+      env: 'NIGHTSHIFT_FLAGS_URL',
+      description: 'Feature-flag provider (HTTP/OpenFeature style) that flags.set talks to; off when unset',
+    }),
+    token: secret.optional().meta({
+      env: 'NIGHTSHIFT_FLAGS_TOKEN',
+      secret: true,
+      description: 'Bearer token of the flag provider',
+    }),
+  })
+  .prefault({});
+
+const investigate = z
+  .strictObject({
+    planner: z.enum(['auto', 'rules', 'claude']).default('auto').meta({
+      env: 'NIGHTSHIFT_INVESTIGATE_PLANNER',
+      description: 'auto: Claude when an Anthropic key is set, else the rules planner',
+    }),
+  })
+  .prefault({});
+
 const webhooks = z
   .strictObject({
     alertmanagerToken: secret.optional().meta({
@@ -308,6 +345,10 @@ const policy = z
       env: 'NIGHTSHIFT_MAX_MODE',
       description: 'Global cap on every decision, e.g. shadow for a first rollout',
     }),
+    environment: z.string().default('prod').meta({
+      env: 'NIGHTSHIFT_ENVIRONMENT',
+      description: 'Environment of action targets whose labels name none (policy facts)',
+    }),
     killSwitch: z.boolean().default(false).meta({
       env: 'NIGHTSHIFT_KILL_SWITCH',
       description:
@@ -368,7 +409,10 @@ export const configSchema = z
     graph,
     loop,
     shutdown,
-    integrations: z.strictObject({ anthropic, slack, pagerduty, datadog, kubernetes }).prefault({}),
+    integrations: z
+      .strictObject({ anthropic, slack, pagerduty, datadog, kubernetes, prometheus, flags })
+      .prefault({}),
+    investigate,
     webhooks,
     ingest,
     policy,

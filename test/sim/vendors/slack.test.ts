@@ -145,6 +145,11 @@ describe('Slack server with the real @slack/bolt', () => {
 
     const who = await app.client.users.info({ user: body.user.id });
     expect(who.user?.name).toBe('oncall');
+    const group = await app.client.usergroups.users.list({ usergroup: 'S0NIGHTSHIFT' });
+    expect(group.users).toEqual([body.user.id]);
+    await expect(app.client.usergroups.users.list({ usergroup: 'C0NOTAGROUP' })).rejects.toThrow(
+      /no_such_subteam/,
+    );
     const updated = await app.client.chat.update({
       channel: posted.channel ?? '',
       ts: posted.ts ?? '',

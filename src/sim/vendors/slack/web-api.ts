@@ -210,6 +210,17 @@ const replies: WebApiMethod = (args, { workspace }) => {
   };
 };
 
+/**
+ * The sim's workspace has one team: every user group (`S…`) holds every person in it, so the
+ * on-call can approve whatever group a policy names.
+ */
+const userGroupMembers: WebApiMethod = (args, { workspace }) => {
+  const usergroup = text(args.usergroup);
+  if (!usergroup) return { ok: false, error: 'invalid_arguments' };
+  if (!usergroup.startsWith('S')) return { ok: false, error: 'no_such_subteam' };
+  return { ok: true, users: workspace.people().map((user) => user.id) };
+};
+
 const authTest: WebApiMethod = (_args, { workspace }) => ({
   ok: true,
   url: `https://${workspace.teamDomain}.slack.com/`,
@@ -228,6 +239,7 @@ export const WEB_API_METHODS: Readonly<Record<string, WebApiMethod>> = {
   'chat.postEphemeral': postEphemeral,
   'chat.update': update,
   'users.info': usersInfo,
+  'usergroups.users.list': userGroupMembers,
   'conversations.history': history,
   'conversations.replies': replies,
 };

@@ -80,6 +80,11 @@ export class SlackWorkspace {
   }
 
   /** The user with this name, created on first use. */
+  /** Every person in the workspace (not the bot), in the order they joined. */
+  people(): SlackUser[] {
+    return [...this.#users.values()].filter((user) => !user.isBot);
+  }
+
   user(name: string): SlackUser {
     const existing = [...this.#users.values()].find((user) => user.name === name);
     if (existing) return existing;
