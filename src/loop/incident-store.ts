@@ -1,0 +1,428 @@
+import { incidentId as graphIncidentId } from '../graph/ids.js';
+import type { Entity, EntityInput, EventInput, GraphEvent, RelationshipInput } from '../graph/schema.js';
+import type { GraphStore } from '../graph/store.js';
+import { SEVERITIES, type Severity, type Signal } from '../ingest/signal.js';
+import type { Clock } from '../shared/clock.js';
+import { ValidationError } from '../shared/errors.js';
+import { stableHash } from '../shared/ids.js';
+import {
+  incidentStates,
+  transition as lifecycleTransition,
+  type Actor,
+  type IncidentState,
+  type Transition,
+} from './incident-lifecycle.js';
+import { localMutex, type Mutex } from './mutex.js';
+import type { Incident, RootCause, TimelineNote } from './pipeline-types.js';
+
+/** Most signal ids, fingerprints and symptom entities one incident keeps (graph property limits). */
+export const INCIDENT_LIMITS = {
+  signalIds: 50,
+  fingerprints: 200,
+  entityIds: 50,
+  reportChars: 12_000,
+} as const;
+
+const SOURCE = 'nightshift-loop';
+
+/** Which incidents `list` returns. */
+export interface IncidentQuery {
+  states?: readonly IncidentState[];
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** What `open` needs: the first signal and what it touches. */
+export interface OpenIncident {
+  key: string;
+  signal: Signal;
+  severity: Severity;
+  /** Symptom entities (they must exist in the graph to be linked). */
+  entityIds: readonly string[];
+  /** The signal's Alert entity, when the graph writer made one. */
+  alertId?: string;
+  by: Actor;
+}
+
+/** The result of a state change: `changed` is false when the incident was already there or moved on. */
+export interface TransitionResult {
+  incident: Incident;
+  changed: boolean;
+}
+
+/** The digest a fingerprint is kept under in the graph (fingerprints may be long). */
+export function fingerprintDigest(fingerprint: string): string {
+  return stableHash(fingerprint).slice(0, 16);
+}
+
+/** The graph id of an incident key (`incident:<key>`); a graph id is returned as is. */
+export function incidentGraphId(keyOrId: string): string {
+  return keyOrId.startsWith('incident:') ? keyOrId : graphIncidentId(keyOrId);
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function number(value: unknown, fallback = 0): number {
+  return typeof value === 'number' ? value : fallback;
+}
+
+function isState(value: unknown): value is IncidentState {
+  return typeof value === 'string' && (incidentStates as readonly string[]).includes(value);
+}
+
+function isSeverity(value: unknown): value is Severity {
+  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+}
+
+function append(list: readonly string[], items: readonly string[], cap: number): string[] {
+  const result = [...list];
+  for (const item of items) if (!result.includes(item) && result.length < cap) result.push(item);
+  return result;
+}
+
+/**
+ * Incidents, persisted in the graph: an `Incident` entity (state, severity, contributing signals
+ * by fingerprint digest, symptom entities) with `TRIGGERED_BY` edges to its alerts and `AFFECTS`
+ * edges to the entities its signals touch. The timeline (state transitions and notes, each with
+ * who or what caused it) is a numbered series of `note` events on the incident; the entity's
+ * `timelineSeq` says how many count, so a write torn between the event and the entity never
+ * shows.
+ *
+ * Reads need only the graph (the CLI and the MCP server list incidents with a store built without
+ * a mutex). Writes to one incident run under `mutex` (`incident:<key>`): pass a Redis mutex when
+ * several replicas write. Every write is safe to repeat.
+ */
+export class IncidentStore {
+  readonly #graph: GraphStore;
+  readonly #clock: Clock;
+  readonly #mutex: Mutex;
+
+  constructor(options: { graph: GraphStore; clock: Clock; mutex?: Mutex }) {
+    this.#graph = options.graph;
+    this.#clock = options.clock;
+    this.#mutex = options.mutex ?? localMutex();
+  }
+
+  /** The incident by key (`inc_…`) or graph id (`incident:inc_…`), or null. */
+  async get(keyOrId: string): Promise<Incident | null> {
+    const entity = await this.#graph.get(incidentGraphId(keyOrId));
+    if (!entity || entity.kind !== 'Incident') return null;
+    const events = await this.#graph.events(entity.id, { limit: 5_000 });
+    return this.#read(entity, events);
+  }
+
+  /** Incidents, newest opened first, optionally only in some states. */
+  async list(query: IncidentQuery = {}): Promise<Incident[]> {
+    const limit = query.limit ?? 100;
+    const entities = query.states
+      ? (
+          await Promise.all(
+            query.states.map((state) =>
+              this.#graph.find({ kind: 'Incident', where: { state }, limit: 10_000 }),
+            ),
+          )
+        ).flat()
+      : await this.#graph.find({ kind: 'Incident', limit: 10_000 });
+    entities.sort(
+      (a, b) => number(b.properties.openedAt) - number(a.properties.openedAt) || (a.id < b.id ? -1 : 1),
+    );
+    const chosen = entities.slice(0, limit);
+    return Promise.all(
+      chosen.map(async (entity) => this.#read(entity, await this.#graph.events(entity.id, { limit: 5_000 }))),
+    );
+  }
+
+  /** Opens the incident `input.key`, or returns it unchanged when it exists (`created: false`). */
+  open(input: OpenIncident): Promise<{ incident: Incident; created: boolean }> {
+    return this.#mutex.run(`incident:${input.key}`, async () => {
+      const existing = await this.get(input.key);
+      if (existing) return { incident: existing, created: false };
+      const id = graphIncidentId(input.key);
+      const now = this.#clock.now();
+      const { signal } = input;
+      const symptoms = input.entityIds.filter((entityId) => entityId !== input.alertId);
+      await this.#recordTimeline(id, 0, [
+        { kind: 'note', at: now, by: input.by, what: 'opened', reason: signal.summary },
+      ]);
+      const entity: EntityInput = {
+        id,
+        kind: 'Incident',
+        name: signal.summary.slice(0, 512),
+        source: SOURCE,
+        observedAt: now,
+        properties: {
+          key: input.key,
+          state: 'open',
+          severity: input.severity,
+          openedAt: signal.observedAt,
+          firstReceivedAt: signal.receivedAt,
+          updatedAt: now,
+          round: 0,
+          timelineSeq: 1,
+          fingerprints: [fingerprintDigest(signal.fingerprint)],
+          fingerprintStatus: [signal.status ?? 'firing'],
+          signalIds: [signal.id],
+          entityIds: symptoms.slice(0, INCIDENT_LIMITS.entityIds),
+          signature: [signal.source, signal.kind, ...signal.entities.map((ref) => ref.name)],
+        },
+      };
+      await this.#graph.upsertEntities([entity]);
+      await this.#link(id, symptoms, input.alertId);
+      const incident = await this.get(id);
+      if (!incident) throw new Error(`incident ${id} vanished after it was written`);
+      return { incident, created: true };
+    });
+  }
+
+  /**
+   * Moves the incident to `to`, recording who and why. Already in `to`: nothing changes. When
+   * `from` is given and the incident is in none of those states (a stale or replayed job), nothing
+   * changes either. A move the lifecycle forbids throws `ValidationError`.
+   */
+  transition(
+    keyOrId: string,
+    to: IncidentState,
+    by: Actor,
+    reason: string,
+    options: { from?: readonly IncidentState[] } = {},
+  ): Promise<TransitionResult> {
+    return this.#update(keyOrId, async (incident, entity) => {
+      if (incident.state === to) return { incident, changed: false };
+      if (options.from && !options.from.includes(incident.state)) return { incident, changed: false };
+      const now = this.#clock.now();
+      const result = lifecycleTransition(incident.state, to, by, reason, now);
+      if ('error' in result)
+        throw new ValidationError(`incident ${incident.id}`, [{ path: 'state', message: result.error }]);
+      const seq = number(entity.properties.timelineSeq);
+      await this.#recordTimeline(entity.id, seq, [{ kind: 'transition', ...result.ok }]);
+      const properties: Record<string, string | number> = { state: to, updatedAt: now, timelineSeq: seq + 1 };
+      if (to === 'investigating') properties.round = incident.round + 1;
+      await this.#write(entity, properties);
+      return { incident: await this.#reread(entity.id), changed: true };
+    });
+  }
+
+  /**
+   * Adds a signal to the incident: its fingerprint's latest status, its id and the entities it
+   * touches (linked with AFFECTS / TRIGGERED_BY). Notes a fingerprint joining for the first time.
+   * Returns the incident after the change.
+   */
+  attachSignal(
+    keyOrId: string,
+    signal: Signal,
+    entityIds: readonly string[],
+    alertId: string | undefined,
+    by: Actor,
+  ): Promise<Incident> {
+    return this.#update(keyOrId, async (incident, entity) => {
+      const digest = fingerprintDigest(signal.fingerprint);
+      const fingerprints = strings(entity.properties.fingerprints);
+      const statuses = strings(entity.properties.fingerprintStatus);
+      const index = fingerprints.indexOf(digest);
+      const status = signal.status ?? 'firing';
+      const now = this.#clock.now();
+      let seq = number(entity.properties.timelineSeq);
+      if (index === -1) {
+        if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
+          fingerprints.push(digest);
+          statuses.push(status);
+        }
+        await this.#recordTimeline(entity.id, seq, [
+          { kind: 'note', at: now, by, what: 'signal-attached', reason: signal.summary },
+        ]);
+        seq += 1;
+      } else {
+        statuses[index] = status;
+      }
+      const symptoms = entityIds.filter((entityId) => entityId !== alertId);
+      await this.#write(entity, {
+        fingerprints,
+        fingerprintStatus: statuses,
+        signalIds: append(strings(entity.properties.signalIds), [signal.id], INCIDENT_LIMITS.signalIds),
+        entityIds: append(incident.entityIds, symptoms, INCIDENT_LIMITS.entityIds),
+        updatedAt: now,
+        timelineSeq: seq,
+      });
+      await this.#link(entity.id, symptoms, alertId);
+      return this.#reread(entity.id);
+    });
+  }
+
+  /** Appends a note to the timeline. */
+  note(keyOrId: string, note: Omit<TimelineNote, 'at'> & { at?: number }): Promise<Incident> {
+    return this.#update(keyOrId, async (_incident, entity) => {
+      const seq = number(entity.properties.timelineSeq);
+      const at = note.at ?? this.#clock.now();
+      await this.#recordTimeline(entity.id, seq, [{ kind: 'note', ...note, at }]);
+      await this.#write(entity, { timelineSeq: seq + 1, updatedAt: at });
+      return this.#reread(entity.id);
+    });
+  }
+
+  /** Raises the severity (never lowers it) with the reason in the timeline; unchanged when not higher. */
+  raiseSeverity(keyOrId: string, severity: Severity, by: Actor, reason: string): Promise<Incident> {
+    return this.#update(keyOrId, async (incident, entity) => {
+      if (SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(incident.severity)) return incident;
+      const seq = number(entity.properties.timelineSeq);
+      const at = this.#clock.now();
+      await this.#recordTimeline(entity.id, seq, [
+        {
+          kind: 'note',
+          at,
+          by,
+          what: 'severity-raised',
+          reason: `${incident.severity} → ${severity}: ${reason}`,
+        },
+      ]);
+      await this.#write(entity, { severity, timelineSeq: seq + 1, updatedAt: at });
+      return this.#reread(entity.id);
+    });
+  }
+
+  /** Records what investigate concluded: the root cause (when it found one) and the report. */
+  recordInvestigation(
+    keyOrId: string,
+    result: { rootCause?: RootCause; reportMarkdown?: string },
+  ): Promise<Incident> {
+    return this.#update(keyOrId, async (_incident, entity) => {
+      const { rootCause, reportMarkdown } = result;
+      await this.#write(entity, {
+        ...(rootCause
+          ? {
+              rootCauseCategory: rootCause.category,
+              rootCauseSuspect: rootCause.suspect,
+              rootCauseConfidence: rootCause.confidence,
+              rootCauseStatement: rootCause.statement.slice(0, 4_000),
+            }
+          : {}),
+        ...(reportMarkdown === undefined
+          ? {}
+          : { report: reportMarkdown.slice(0, INCIDENT_LIMITS.reportChars) }),
+      });
+      return this.#reread(entity.id);
+    });
+  }
+
+  #update<T>(keyOrId: string, change: (incident: Incident, entity: Entity) => Promise<T>): Promise<T> {
+    const id = incidentGraphId(keyOrId);
+    return this.#mutex.run(`incident:${id.slice('incident:'.length)}`, async () => {
+      const entity = await this.#graph.get(id);
+      if (!entity || entity.kind !== 'Incident')
+        throw new ValidationError('incident', [{ path: 'id', message: `no incident ${id}` }]);
+      const incident = this.#read(entity, await this.#graph.events(id, { limit: 5_000 }));
+      return change(incident, entity);
+    });
+  }
+
+  async #reread(id: string): Promise<Incident> {
+    const incident = await this.get(id);
+    if (!incident) throw new Error(`incident ${id} vanished after it was written`);
+    return incident;
+  }
+
+  async #write(entity: Entity, properties: EntityInput['properties']): Promise<void> {
+    await this.#graph.upsertEntities([
+      { id: entity.id, kind: 'Incident', source: SOURCE, observedAt: this.#clock.now(), properties },
+    ]);
+  }
+
+  async #link(id: string, symptoms: readonly string[], alertId: string | undefined): Promise<void> {
+    const present = await Promise.all(
+      [...symptoms, ...(alertId ? [alertId] : [])].map(async (entityId) =>
+        (await this.#graph.get(entityId)) ? entityId : null,
+      ),
+    );
+    const edges: RelationshipInput[] = [];
+    for (const entityId of present) {
+      if (!entityId) continue;
+      edges.push({
+        kind: entityId === alertId ? 'TRIGGERED_BY' : 'AFFECTS',
+        from: id,
+        to: entityId,
+        source: SOURCE,
+      });
+    }
+    if (edges.length > 0) await this.#graph.upsertRelationships(edges);
+  }
+
+  async #recordTimeline(
+    id: string,
+    seq: number,
+    entries: ReadonlyArray<({ kind: 'transition' } & Transition) | ({ kind: 'note' } & TimelineNote)>,
+  ): Promise<void> {
+    const events: EventInput[] = entries.map((entry, offset) => {
+      const position = seq + offset + 1;
+      const common = { seq: position, byKind: entry.by.kind, byId: entry.by.id };
+      return {
+        id: `${id}#${position}`,
+        kind: 'note',
+        entityId: id,
+        at: entry.at,
+        summary: entry.reason.slice(0, 2_000),
+        source: SOURCE,
+        properties:
+          entry.kind === 'transition'
+            ? { ...common, entry: 'transition', from: entry.from, to: entry.to }
+            : { ...common, entry: 'note', what: entry.what },
+      };
+    });
+    await this.#graph.recordEvents(events);
+  }
+
+  #read(entity: Entity, events: readonly GraphEvent[]): Incident {
+    const properties = entity.properties;
+    const seq = number(properties.timelineSeq);
+    const timeline = events
+      .filter((event) => event.id.startsWith(`${entity.id}#`) && number(event.properties.seq) <= seq)
+      .sort((a, b) => number(a.properties.seq) - number(b.properties.seq));
+    const transitions: Transition[] = [];
+    const notes: TimelineNote[] = [];
+    for (const event of timeline) {
+      const by = { kind: String(event.properties.byKind), id: String(event.properties.byId) } as Actor;
+      const reason = event.summary ?? '';
+      if (
+        event.properties.entry === 'transition' &&
+        isState(event.properties.from) &&
+        isState(event.properties.to)
+      ) {
+        transitions.push({ at: event.at, from: event.properties.from, to: event.properties.to, by, reason });
+      } else {
+        notes.push({ at: event.at, by, what: String(event.properties.what ?? 'note'), reason });
+      }
+    }
+    const fingerprints = strings(properties.fingerprints);
+    const statuses = strings(properties.fingerprintStatus);
+    const signals = new Map<string, 'firing' | 'resolved'>();
+    fingerprints.forEach((digest, index) =>
+      signals.set(digest, statuses[index] === 'resolved' ? 'resolved' : 'firing'),
+    );
+    const incident: Incident = {
+      id: entity.id,
+      key: String(properties.key ?? entity.id.slice('incident:'.length)),
+      title: entity.name ?? '',
+      state: isState(properties.state) ? properties.state : 'open',
+      severity: isSeverity(properties.severity) ? properties.severity : 'warning',
+      openedAt: number(properties.openedAt, entity.provenance.firstSeen),
+      firstReceivedAt: number(properties.firstReceivedAt, entity.provenance.firstSeen),
+      updatedAt: number(properties.updatedAt, entity.provenance.lastSeen),
+      round: number(properties.round),
+      signals,
+      signalIds: strings(properties.signalIds),
+      entityIds: strings(properties.entityIds),
+      transitions,
+      notes,
+    };
+    if (typeof properties.report === 'string') incident.report = properties.report;
+    if (typeof properties.rootCauseCategory === 'string') {
+      incident.rootCause = {
+        category: properties.rootCauseCategory,
+        suspect: String(properties.rootCauseSuspect ?? ''),
+        confidence: number(properties.rootCauseConfidence),
+        statement: String(properties.rootCauseStatement ?? ''),
+      };
+    }
+    return incident;
+  }
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { SystemError } from '../shared/errors.js';
+
+/** Mutual exclusion by name. `run` holds the named lock while `work` runs; never holds two at once per call. */
+export interface Mutex {
+  run<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** A mutex within one process: calls for one name run one after another, in call order. */
+export function localMutex(): Mutex {
+  const tails = new Map<string, Promise<unknown>>();
+  return {
+    run<T>(name: string, work: () => Promise<T>): Promise<T> {
+      const previous = tails.get(name) ?? Promise.resolve();
+      const result = previous.then(work, work);
+      const tail = result.catch(() => undefined);
+      tails.set(name, tail);
+      void tail.then(() => {
+        if (tails.get(name) === tail) tails.delete(name);
+      });
+      return result;
+    },
+  };
+}
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * A mutex shared by every replica on one Redis: `SET key token NX PX ttl`, retried every few
+ * milliseconds until `waitMs`, released by compare-and-delete. The lease (`ttlMs`) bounds how
+ * long a crashed holder blocks others, so `work` must finish well inside it. Calls within this
+ * process are queued locally first, so they do not spin against each other.
+ */
+export function redisMutex(options: {
+  connection: Redis;
+  prefix: string;
+  ttlMs?: number;
+  waitMs?: number;
+}): Mutex {
+  const ttlMs = options.ttlMs ?? 30_000;
+  const waitMs = options.waitMs ?? 60_000;
+  const local = localMutex();
+  const acquire = async (key: string, token: string): Promise<void> => {
+    const deadline = Date.now() + waitMs;
+    let pause = 2;
+    for (;;) {
+      const reply = await options.connection.set(key, token, 'PX', ttlMs, 'NX');
+      if (reply === 'OK') return;
+      if (Date.now() > deadline)
+        throw new SystemError('lock_timeout', `could not take the lock ${key} within ${waitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 50);
+    }
+  };
+  return {
+    run<T>(name: string, work: () => Promise<T>): Promise<T> {
+      return local.run(name, async () => {
+        const key = `${options.prefix}:loop:lock:${name}`;
+        const token = randomUUID();
+        await acquire(key, token);
+        try {
+          return await work();
+        } finally {
+          await options.connection.eval(RELEASE, 1, key, token).catch(() => 0);
+        }
+      });
+    },
+  };
+}

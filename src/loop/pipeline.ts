@@ -1,0 +1,214 @@
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { GraphStore } from '../graph/store.js';
+import { createQueueSink } from '../ingest/queue-sink.js';
+import type { Signal } from '../ingest/signal.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { Correlator, type CorrelationOptions } from './correlation.js';
+import { incidentStates } from './incident-lifecycle.js';
+import { IncidentStore } from './incident-store.js';
+import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
+import { redisMutex } from './mutex.js';
+import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.js';
+import { DIGEST_QUEUE, LOOP_STAGES, loopJobId } from './payloads.js';
+import type { Decision, LoopDeps } from './pipeline-types.js';
+import type { SeverityOptions } from './severity.js';
+import { createLoopQueues, loopStageDefinition, type LoopStage, type StageDefinition } from './stage.js';
+import type { LoopContext } from './stages/context.js';
+import { detectStage } from './stages/detect.js';
+import { digestStage } from './stages/digest.js';
+import { executeStage } from './stages/execute.js';
+import { ingestStage } from './stages/ingest.js';
+import { investigateStage } from './stages/investigate.js';
+import { learnStage } from './stages/learn.js';
+import { respondStage } from './stages/respond.js';
+import { verifyStage } from './stages/verify.js';
+import { StepLedger } from './step-ledger.js';
+
+/** Tunables of the loop; every field has a default (see docs/loop.md for the config keys). */
+export interface LoopSettings {
+  correlation?: CorrelationOptions;
+  noise?: NoiseOptions;
+  severity?: SeverityOptions;
+  /** Wait after an action before verifying. Default 60 s. */
+  verifyDelayMs?: number;
+  /** How often the suppression digest is logged; 0 turns it off. Default 1 hour. */
+  digestEveryMs?: number;
+  /** Attempts per loop job. Default 8. */
+  attempts?: number;
+  /** First retry delay; doubles per attempt. Default 1 s. */
+  backoffMs?: number;
+  /**
+   * Lease of the loop's Redis locks (correlation, per-incident writes): how long a crashed holder
+   * blocks the others. The work under a lock takes milliseconds. Default 10 s.
+   */
+  lockTtlMs?: number;
+  /** How long completed steps are remembered per incident. Default 30 days. */
+  ledgerRetentionMs?: number;
+}
+
+/** What `createPipeline` needs. */
+export interface PipelineOptions {
+  /** A Redis connection for queues, the step ledger, noise state, locks and the correlation index. */
+  connection: Redis;
+  /** BullMQ key prefix (`redis.prefix`); the loop's own keys live under `<prefix>:loop:`. */
+  prefix: string;
+  graph: GraphStore;
+  logger: Logger;
+  clock: Clock;
+  deps: LoopDeps;
+  settings?: LoopSettings;
+  /** The process metrics registry; the loop's metrics are registered on it when given. */
+  registry?: Registry;
+  /** Runs after each effectful step is recorded and before the job goes on: tracing, crash tests. */
+  onStepRecorded?: (incidentKey: string, step: string) => Promise<void>;
+}
+
+/** The loop, ready for `startStageWorker` on each of `stages`. */
+export interface Pipeline {
+  /** One definition per queue: ingest … learn, and the noise digest. */
+  readonly stages: ReadonlyArray<StageDefinition<never>>;
+  /** Incidents in the graph; readers may share it. */
+  readonly incidents: IncidentStore;
+  /** Silences, maintenance windows, learned noise, the digest. */
+  readonly noise: NoiseFilter;
+  /** Queues a signal on the ingest queue (deduplicated like the webhook sink). */
+  submitSignal(signal: Signal): Promise<void>;
+  /**
+   * A person approves proposal `proposalIndex` of an incident awaiting approval: moves it to
+   * `acting` and queues the execution. Refused unless the policy asked for approval of that very
+   * proposal this round. Safe to call twice (the second is refused: the incident is acting).
+   */
+  approve(
+    incidentKey: string,
+    proposalIndex: number,
+    approver: string,
+  ): Promise<{ ok: true } | { error: string }>;
+  /** What was suppressed since the last digest, without starting a new period. */
+  digest(): Promise<SuppressionDigest>;
+  /** Schedules the suppression digest (idempotent across replicas). Call once the workers run. */
+  start(): Promise<void>;
+  /** Closes the loop's queues and the signal sink; the connection stays the caller's. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the detect → investigate → respond → execute → verify → learn loop over BullMQ: one
+ * queue per stage, versioned payloads, job ids `<incidentKey>:<stage>:<step>`, retries with
+ * exponential backoff, failed jobs kept a week. Effectful steps are recorded in a per-incident
+ * ledger before the job moves on, and correlation runs under a Redis lock, so crashes and
+ * replicas neither lose nor repeat work. Performs no I/O until a stage runs or `start()`.
+ */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const settings = options.settings ?? {};
+  const logger = options.logger.child({ component: 'loop' });
+  const { connection, prefix, graph, clock } = options;
+  const queues = createLoopQueues({
+    connection,
+    prefix,
+    logger,
+    jobOptions: {
+      attempts: settings.attempts ?? 8,
+      backoff: { type: 'exponential', delay: settings.backoffMs ?? 1_000 },
+    },
+  });
+  const mutex = redisMutex({ connection, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
+  const incidents = new IncidentStore({ graph, clock, mutex });
+  const noise = new NoiseFilter({ connection, prefix, ...settings.noise });
+  const ledger = new StepLedger({
+    connection,
+    prefix,
+    ...(settings.ledgerRetentionMs === undefined ? {} : { retentionMs: settings.ledgerRetentionMs }),
+    ...(options.onStepRecorded ? { onRecorded: options.onStepRecorded } : {}),
+  });
+  let metrics: LoopMetrics | undefined;
+  if (options.registry) {
+    metrics = createLoopMetrics(options.registry, {
+      queueCounts: () => queues.counts([...LOOP_STAGES]),
+      incidentsByState: async () => {
+        const counts: Record<string, number> = {};
+        for (const state of incidentStates)
+          counts[state] = (await graph.find({ kind: 'Incident', where: { state }, limit: 100_000 })).length;
+        return counts;
+      },
+    });
+  }
+  const context: LoopContext = {
+    deps: options.deps,
+    store: incidents,
+    ledger,
+    noise,
+    correlator: new Correlator({ connection, prefix, graph, ...settings.correlation }),
+    mutex,
+    graph,
+    clock,
+    logger,
+    severity: settings.severity ?? {},
+    verifyDelayMs: settings.verifyDelayMs ?? 60_000,
+    ...(metrics ? { metrics } : {}),
+  };
+  const observe = (stage: string, outcome: 'completed' | 'failed', ms: number): void => {
+    metrics?.jobDuration.observe({ stage, outcome }, ms / 1000);
+    if (outcome === 'failed') metrics?.jobFailures.inc({ stage });
+  };
+  const handlers: ReadonlyArray<LoopStage<never, LoopContext>> = [
+    ingestStage,
+    detectStage,
+    investigateStage,
+    respondStage,
+    executeStage,
+    verifyStage,
+    learnStage,
+    digestStage,
+  ] as unknown as ReadonlyArray<LoopStage<never, LoopContext>>;
+  const stages: Array<StageDefinition<never>> = handlers.map((stage) =>
+    loopStageDefinition<never, LoopContext>(stage, context, queues, observe),
+  );
+  const sink = createQueueSink({ connection, prefix, logger });
+
+  return {
+    stages,
+    incidents,
+    noise,
+    async submitSignal(signal) {
+      await sink.accept([signal], { channel: 'loop' });
+    },
+    async approve(incidentKey, proposalIndex, approver) {
+      const incident = await incidents.get(incidentKey);
+      if (!incident) return { error: `no incident ${incidentKey}` };
+      if (incident.state !== 'awaiting-approval')
+        return { error: `incident ${incidentKey} is ${incident.state}, not awaiting approval` };
+      const step = `${incident.round}-${proposalIndex}`;
+      const decision = await ledger.get<Decision>(incident.key, `decide-${step}`);
+      if (decision?.mode !== 'approval')
+        return { error: `proposal ${proposalIndex} of round ${incident.round} does not await approval` };
+      const by = { kind: 'person' as const, id: approver };
+      const { changed } = await incidents.transition(
+        incident.key,
+        'acting',
+        by,
+        `approved proposal ${proposalIndex}`,
+        {
+          from: ['awaiting-approval'],
+        },
+      );
+      if (!changed) return { error: `incident ${incidentKey} is no longer awaiting approval` };
+      await queues.add({
+        stage: 'execute',
+        payload: { v: 1, incidentKey: incident.key, round: incident.round, proposalIndex, approvedBy: by },
+        jobId: loopJobId(incident.key, 'execute', step),
+      });
+      return { ok: true };
+    },
+    digest: () => noise.digest(),
+    async start() {
+      const everyMs = settings.digestEveryMs ?? 3_600_000;
+      if (everyMs > 0)
+        await queues.schedule(DIGEST_QUEUE, 'noise-digest', everyMs, { v: 1, kind: 'noise-digest' });
+    },
+    async stop() {
+      await Promise.all([queues.close(), sink.close()]);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Signal } from '../../ingest/signal.js';
+import type { IncidentState } from '../incident-lifecycle.js';
+import { loopJobId, roundPayload } from '../payloads.js';
+import type { InvestigationResult } from '../pipeline-types.js';
+import type { LoopStage } from '../stage.js';
+import { escalate, mustGet, stageActor, type LoopContext } from './context.js';
+
+const actor = stageActor('investigate');
+
+/** States a new investigation round may start from. */
+const STARTABLE: readonly IncidentState[] = ['open', 'verifying', 'escalated', 'awaiting-approval'];
+
+type Step = { stale: true } | { stale: false; result: InvestigationResult };
+
+/**
+ * investigate: moves the incident to `investigating` (round N), runs the read-only investigation
+ * once per round (its result is recorded, so a redelivered job reuses it), records the root cause
+ * and hands the proposals to respond. No proposal: escalate.
+ */
+export const investigateStage: LoopStage<typeof roundPayload, LoopContext> = {
+  name: 'investigate',
+  payload: roundPayload,
+  async handle({ incidentKey, round }, context, signal) {
+    const step = await context.ledger.once<Step>(incidentKey, `investigate-${round}`, async () => {
+      let incident = await mustGet(context, incidentKey);
+      if (incident.state !== 'investigating' || incident.round !== round) {
+        if (incident.round + 1 !== round || !STARTABLE.includes(incident.state)) return { stale: true };
+        ({ incident } = await context.store.transition(
+          incidentKey,
+          'investigating',
+          actor,
+          `investigation round ${round}`,
+          {
+            from: STARTABLE,
+          },
+        ));
+        if (incident.state !== 'investigating') return { stale: true };
+      }
+      const stored = await context.ledger.completed(incidentKey);
+      const signals = Object.entries(stored)
+        .filter(([name]) => name.startsWith('signal-'))
+        .map(([, value]) => value as Signal);
+      const result = await context.deps.investigate(
+        {
+          incidentId: incident.id,
+          severity: incident.severity,
+          symptomEntityIds: [...incident.entityIds],
+          signals,
+          openedAt: incident.openedAt,
+        },
+        signal,
+      );
+      if (result.firstToolCallAt !== undefined)
+        context.metrics?.interventionLatency.observe(
+          Math.max(0, result.firstToolCallAt - incident.firstReceivedAt) / 1000,
+        );
+      return { stale: false, result };
+    });
+    if (step.value.stale) {
+      context.logger.info({ incidentKey, round }, 'stale investigate job; nothing to do');
+      return undefined;
+    }
+    const { result } = step.value;
+    let incident = await mustGet(context, incidentKey);
+    incident = await context.store.recordInvestigation(incidentKey, {
+      ...(result.rootCause ? { rootCause: result.rootCause } : {}),
+      reportMarkdown: result.report.markdown,
+    });
+    if (result.proposals.length === 0) {
+      if (incident.state !== 'investigating' && incident.state !== 'escalated') return undefined;
+      return escalate(context, incident, round, 'the investigation proposed no remediation', actor, signal);
+    }
+    return {
+      stage: 'respond',
+      payload: { v: 1, incidentKey, round },
+      jobId: loopJobId(incidentKey, 'respond', round),
+    };
+  },
+};

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+
+/** The recorded result of a step, and whether this call ran it or found it done. */
+export interface StepOutcome<T> {
+  value: T;
+  /** True when the step had completed before (a redelivered job); the work did not run again. */
+  replayed: boolean;
+}
+
+/**
+ * Durable record of the effectful steps each incident has completed, so a job redelivered after
+ * a crash (kill -9, a lost lock) does not repeat them. One Redis hash per incident:
+ * `<prefix>:loop:steps:<incidentKey>`, field `<step>` holding the step's JSON result and field
+ * `<step>#started` counting starts. Kept `retentionMs` after the last write.
+ */
+export class StepLedger {
+  readonly #connection: Redis;
+  readonly #prefix: string;
+  readonly #retentionSeconds: number;
+
+  readonly #onRecorded: ((incidentKey: string, step: string) => Promise<void>) | undefined;
+
+  /**
+   * `onRecorded` runs after a step's result is first recorded and before `once` returns: a place
+   * for tracing (and for crash tests, which stop the process there).
+   */
+  constructor(options: {
+    connection: Redis;
+    prefix: string;
+    retentionMs?: number;
+    onRecorded?: (incidentKey: string, step: string) => Promise<void>;
+  }) {
+    this.#connection = options.connection;
+    this.#prefix = options.prefix;
+    this.#onRecorded = options.onRecorded;
+    this.#retentionSeconds = Math.ceil((options.retentionMs ?? 30 * 86_400_000) / 1000);
+  }
+
+  #key(incidentKey: string): string {
+    return `${this.#prefix}:loop:steps:${incidentKey}`;
+  }
+
+  /** The recorded result of `step`, or undefined when it has not completed. */
+  async get<T>(incidentKey: string, step: string): Promise<T | undefined> {
+    const raw = await this.#connection.hget(this.#key(incidentKey), step);
+    return raw === null ? undefined : (JSON.parse(raw) as { value: T }).value;
+  }
+
+  /** Every completed step of an incident, by name. */
+  async completed(incidentKey: string): Promise<Record<string, unknown>> {
+    const all = await this.#connection.hgetall(this.#key(incidentKey));
+    const result: Record<string, unknown> = {};
+    for (const [field, raw] of Object.entries(all)) {
+      if (!field.endsWith('#started')) result[field] = (JSON.parse(raw) as { value: unknown }).value;
+    }
+    return result;
+  }
+
+  /**
+   * Runs `work` unless `step` is already recorded, then records its result before returning.
+   * `work` learns whether an earlier start died before recording (`inDoubt`): the effect may have
+   * happened, and the callee must dedupe on its idempotency key. A result is recorded with HSETNX,
+   * so when two deliveries race, the first record wins and both return it.
+   */
+  async once<T>(
+    incidentKey: string,
+    step: string,
+    work: (inDoubt: boolean) => Promise<T>,
+  ): Promise<StepOutcome<T>> {
+    const key = this.#key(incidentKey);
+    const done = await this.#connection.hget(key, step);
+    if (done !== null) return { value: (JSON.parse(done) as { value: T }).value, replayed: true };
+    const starts = await this.#connection.hincrby(key, `${step}#started`, 1);
+    const value = await work(starts > 1);
+    const stored = JSON.stringify({ value: value ?? null });
+    const [[setError, wrote] = [null, 0]] =
+      (await this.#connection.multi().hsetnx(key, step, stored).expire(key, this.#retentionSeconds).exec()) ??
+      [];
+    if (setError) throw setError;
+    if (wrote === 0) {
+      const first = await this.#connection.hget(key, step);
+      if (first !== null) return { value: (JSON.parse(first) as { value: T }).value, replayed: true };
+    }
+    await this.#onRecorded?.(incidentKey, step);
+    return { value, replayed: false };
+  }
+
+  /** Stores a value under `step` (replacing it): for data later steps read, such as the signals of an incident. */
+  async put(incidentKey: string, step: string, value: unknown): Promise<void> {
+    const key = this.#key(incidentKey);
+    await this.#connection
+      .multi()
+      .hset(key, step, JSON.stringify({ value }))
+      .expire(key, this.#retentionSeconds)
+      .exec();
+  }
+}

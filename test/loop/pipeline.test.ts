@@ -1,0 +1,242 @@
+import { Queue } from 'bullmq';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { serviceId } from '../../src/graph/ids.js';
+import { replay } from '../../src/loop/incident-lifecycle.js';
+import type { Incident } from '../../src/loop/pipeline-types.js';
+import { waitFor } from '../kit/daemon.js';
+import { testPrefix } from '../kit/prefix.js';
+import { tempDir } from '../kit/tmp.js';
+import {
+  effectCounts,
+  makeSignal,
+  openGraph,
+  podRef,
+  restartProposal,
+  startLoopWorld,
+  type LoopWorld,
+  type Script,
+} from './support/loop-world.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function world(
+  script: Script = {},
+  extra: Partial<Parameters<typeof startLoopWorld>[0]> = {},
+): Promise<LoopWorld> {
+  const graph = await openGraph(tempDir());
+  const started = await startLoopWorld({
+    redisUrl: inject('redisUrl'),
+    prefix: testPrefix(import.meta.filename),
+    graph,
+    script,
+    ...extra,
+  });
+  cleanups.push(async () => {
+    await started.stop();
+    await graph.close();
+  });
+  return started;
+}
+
+async function incidentIn(loop: LoopWorld, state: Incident['state'], count = 1): Promise<Incident[]> {
+  let found: Incident[] = [];
+  await waitFor(
+    async () => {
+      found = await loop.pipeline.incidents.list({ states: [state] });
+      return found.length >= count;
+    },
+    15_000,
+    50,
+  );
+  return found;
+}
+
+describe('the loop', () => {
+  it('takes a firing alert through investigate, an autonomous action, verify and learn, once each', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const loop = await startLoopWorld({ redisUrl: inject('redisUrl'), prefix, graph });
+    cleanups.push(async () => {
+      await loop.stop();
+      await graph.close();
+    });
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'CheckoutDown', severity: 'error' }));
+    const [incident] = await incidentIn(loop, 'resolved');
+    if (!incident) throw new Error('no incident');
+    await waitFor(async () => (await effectCounts(loop.redis, prefix, incident.key)).learn === 1, 5_000, 50);
+    expect(await effectCounts(loop.redis, prefix, incident.key)).toEqual({
+      investigate: 1,
+      respond: 1,
+      execute: 1,
+      verify: 1,
+      escalate: 0,
+      learn: 1,
+    });
+    expect(incident.transitions.map((entry) => entry.to)).toEqual([
+      'investigating',
+      'acting',
+      'verifying',
+      'resolved',
+    ]);
+    expect(replay(incident.transitions)).toEqual({ state: 'resolved' });
+    expect(incident.transitions[1]?.by).toEqual({ kind: 'policy', id: 'restart-is-safe' });
+    expect(incident.rootCause?.category).toBe('deploy');
+    expect(incident.report).toBe('# report');
+    expect(incident.severity).toBe('error');
+
+    const affects = await graph.neighbors(incident.id, { kinds: ['AFFECTS'], direction: 'out' });
+    expect(affects.map((one) => one.entity.id)).toEqual([podRef('checkout-1').id]);
+    const triggered = await graph.neighbors(incident.id, { kinds: ['TRIGGERED_BY'], direction: 'out' });
+    expect(triggered.map((one) => one.entity.kind)).toEqual(['Alert']);
+
+    const queue = new Queue('execute', { connection: loop.redis, prefix });
+    const job = await queue.getJob(`${incident.key}:execute:1-0`);
+    expect(job?.data).toMatchObject({ v: 1, incidentKey: incident.key, round: 1, proposalIndex: 0 });
+    await queue.close();
+  });
+
+  it('correlates by fingerprint and by graph proximity, and resolves only when every signal has cleared', async () => {
+    const loop = await world({ decide: () => ({ mode: 'approval', reason: 'needs a human' }) });
+    const service = serviceId('checkout');
+    await loop.graph.upsertEntities([
+      { id: service, kind: 'Service', name: 'checkout', source: 'test' },
+      { id: podRef('checkout-1').id, kind: 'Pod', name: 'checkout-1', source: 'test' },
+      { id: podRef('checkout-2').id, kind: 'Pod', name: 'checkout-2', source: 'test' },
+      { id: podRef('billing-1').id, kind: 'Pod', name: 'billing-1', source: 'test' },
+    ]);
+    await loop.graph.upsertRelationships([
+      { kind: 'SELECTS', from: service, to: podRef('checkout-1').id, source: 'test' },
+      { kind: 'SELECTS', from: service, to: podRef('checkout-2').id, source: 'test' },
+    ]);
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'A', entities: [podRef('checkout-1')] }));
+    const [first] = await incidentIn(loop, 'awaiting-approval');
+    if (!first) throw new Error('no incident');
+    // a neighbour two hops away joins; an unrelated pod opens its own; the resolutions join by fingerprint
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'B', entities: [podRef('checkout-2')] }));
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'C', entities: [podRef('billing-1')] }));
+    await waitFor(async () => (await loop.pipeline.incidents.list()).length === 2, 10_000, 50);
+    await waitFor(async () => (await loop.pipeline.incidents.get(first.key))?.signals.size === 2, 10_000, 50);
+
+    await loop.pipeline.submitSignal(
+      makeSignal({ fingerprint: 'A', status: 'resolved', entities: [podRef('checkout-1')] }),
+    );
+    await waitFor(
+      async () =>
+        [...((await loop.pipeline.incidents.get(first.key))?.signals.values() ?? [])].includes('resolved'),
+      10_000,
+      50,
+    );
+    expect((await loop.pipeline.incidents.get(first.key))?.state).toBe('awaiting-approval');
+    await loop.pipeline.submitSignal(
+      makeSignal({ fingerprint: 'B', status: 'resolved', entities: [podRef('checkout-2')] }),
+    );
+    const [resolved] = await incidentIn(loop, 'resolved');
+    expect(resolved?.key).toBe(first.key);
+    expect(resolved?.transitions.at(-1)?.by.kind).toBe('signal');
+    expect(resolved?.notes.filter((note) => note.what === 'signal-attached')).toHaveLength(1);
+  });
+
+  it('executes an approved proposal only after a person approves it', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const loop = await startLoopWorld({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      graph,
+      script: { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
+    });
+    cleanups.push(async () => {
+      await loop.stop();
+      await graph.close();
+    });
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'NeedsApproval' }));
+    const [waiting] = await incidentIn(loop, 'awaiting-approval');
+    if (!waiting) throw new Error('no incident');
+    expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(0);
+    const wrong = await loop.pipeline.approve(waiting.key, 1, 'U1');
+    expect('error' in wrong && wrong.error).toContain('does not await');
+    expect(await loop.pipeline.approve(waiting.key, 0, 'U123')).toEqual({ ok: true });
+    expect('error' in (await loop.pipeline.approve(waiting.key, 0, 'U123'))).toBe(true);
+    const [done] = await incidentIn(loop, 'resolved');
+    expect(done?.transitions.find((entry) => entry.to === 'acting')?.by).toEqual({
+      kind: 'person',
+      id: 'U123',
+    });
+    expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(1);
+  });
+
+  it('escalates when the policy denies everything, and when verification fails', async () => {
+    const denied = await world({ decide: () => ({ mode: 'deny', reason: 'forbidden' }) });
+    await denied.pipeline.submitSignal(makeSignal({ fingerprint: 'Denied' }));
+    const [escalated] = await incidentIn(denied, 'escalated');
+    expect(escalated?.transitions.at(-1)?.reason).toContain('policy denied every proposal');
+
+    const failing = await world({ verifyOk: false });
+    await failing.pipeline.submitSignal(makeSignal({ fingerprint: 'StillBroken' }));
+    const [unverified] = await incidentIn(failing, 'escalated');
+    expect(unverified?.transitions.map((entry) => entry.to)).toEqual([
+      'investigating',
+      'acting',
+      'verifying',
+      'escalated',
+    ]);
+  });
+
+  it('notes shadow suggestions without acting', async () => {
+    const loop = await world({ decide: () => ({ mode: 'shadow', reason: 'shadow mode' }) });
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Shadowed' }));
+    let incident: Incident | undefined;
+    await waitFor(
+      async () => {
+        [incident] = await loop.pipeline.incidents.list();
+        return incident?.notes.some((note) => note.what === 'suggested') ?? false;
+      },
+      10_000,
+      50,
+    );
+    expect(incident?.state).toBe('investigating');
+    expect(incident?.notes.find((note) => note.what === 'suggested')?.reason).toContain(
+      restartProposal.action,
+    );
+  });
+
+  it('retries a failing step with backoff, and keeps and counts a job that fails for good', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const registry = new Registry();
+    const loop = await startLoopWorld({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      graph,
+      registry,
+      script: { failFirst: { execute: 2 }, alwaysFail: 'learn' },
+      settings: { attempts: 3, backoffMs: 20 },
+    });
+    cleanups.push(async () => {
+      await loop.stop();
+      await graph.close();
+    });
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Flaky' }));
+    const [resolved] = await incidentIn(loop, 'resolved');
+    if (!resolved) throw new Error('no incident');
+    expect((await effectCounts(loop.redis, prefix, resolved.key)).execute).toBe(1);
+    const learn = new Queue('learn', { connection: loop.redis, prefix });
+    await waitFor(async () => (await learn.getJobCounts('failed')).failed === 1, 10_000, 50);
+    const failed = await learn.getJob(`${resolved.key}:learn:1`);
+    expect(failed?.attemptsMade).toBe(3);
+    await learn.close();
+    const text = await registry.metrics();
+    expect(text).toMatch(/nightshift_loop_job_failures_total\{stage="execute"\} 2/);
+    expect(text).toMatch(/nightshift_loop_job_failures_total\{stage="learn"\} 3/);
+    expect(text).toMatch(/nightshift_loop_queue_depth\{stage="learn",state="failed"\} 1/);
+    expect(text).toMatch(/nightshift_loop_incidents\{state="resolved"\} 1/);
+    expect(text).toMatch(/nightshift_loop_intervention_latency_seconds_count 1/);
+    expect(text).toMatch(
+      /nightshift_loop_job_duration_seconds_count\{stage="verify",outcome="completed"\} 1/,
+    );
+  });
+});
