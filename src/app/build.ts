@@ -12,6 +12,7 @@ import { createHttpApp, listen, type RouteInstaller, type RunningServer } from '
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { createAgent, type Agent } from './agent/agent.js';
 import { CleanupStack } from './cleanup.js';
 import { graphConfig } from './graph-config.js';
 import { HealthRegistry } from './health.js';
@@ -26,6 +27,10 @@ export interface BuildDependencies {
   routes?: readonly RouteInstaller[];
   /** A graph store to use instead of opening the configured one (it is still closed on stop). */
   graph?: GraphStore;
+  /** Run the loop's stages and the agent (default true; off for a daemon that only ingests). */
+  agent?: boolean;
+  /** Verify windows shorter than the actions' own (the demo and evals run on sim time). */
+  verifyWindow?: { windowMs?: number; intervalMs?: number; healthyChecks?: number };
 }
 
 /** The running daemon. */
@@ -35,6 +40,8 @@ export interface App {
   readonly health: HealthRegistry;
   /** The knowledge graph; set once `start()` resolved. */
   graph(): GraphStore;
+  /** The agent (loop, policy, actions); set once `start()` resolved, unless turned off. */
+  agent(): Agent | undefined;
   /** Starts every component; resolves once the HTTP server listens. Call once. */
   start(): Promise<{ url: string }>;
   /**
@@ -53,6 +60,7 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
   const cleanup = new CleanupStack(logger.child({ component: 'shutdown' }));
   let stopping = false;
   let graphStore: GraphStore | undefined;
+  let agent: Agent | undefined;
 
   const start = async (): Promise<{ url: string }> => {
     const metrics = createMetrics();
@@ -101,8 +109,35 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
     void scheduleHeartbeat();
     cleanup.push('queues', () => heartbeatQueue?.close());
 
+    const sink = createQueueSink({
+      connection: producer,
+      prefix: config.redis.prefix,
+      dedupeWindowMs: config.ingest.dedupeWindowMs,
+      timeoutMs: config.ingest.queueTimeoutMs,
+      logger,
+    });
+    cleanup.push('ingest-sink', () => sink.close());
+    if (dependencies.agent !== false) {
+      agent = await createAgent({
+        config,
+        graph,
+        redis: producer,
+        sink,
+        logger,
+        clock,
+        registry: metrics.registry,
+        ...(dependencies.verifyWindow ? { verifyWindow: dependencies.verifyWindow } : {}),
+      });
+      const running = agent;
+      cleanup.push('agent', () => running.stop());
+    }
+
     const workerConnection = connect('worker');
-    const workers: StageWorker[] = [heartbeat.stage, ...(dependencies.stages ?? [])].map((stage) =>
+    const workers: StageWorker[] = [
+      heartbeat.stage,
+      ...(agent?.stages ?? []),
+      ...(dependencies.stages ?? []),
+    ].map((stage) =>
       startStageWorker(stage as StageDefinition<never>, {
         connection: workerConnection,
         prefix: config.redis.prefix,
@@ -115,14 +150,6 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
       await Promise.all(workers.map((worker) => worker.close(drainMs)));
     });
 
-    const sink = createQueueSink({
-      connection: producer,
-      prefix: config.redis.prefix,
-      dedupeWindowMs: config.ingest.dedupeWindowMs,
-      timeoutMs: config.ingest.queueTimeoutMs,
-      logger,
-    });
-    cleanup.push('ingest-sink', () => sink.close());
     const webhooks = webhookRoutes({
       sink,
       secrets: config.webhooks,
@@ -137,10 +164,11 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
       health,
       metrics,
       logger,
-      routes: [webhooks, ...(dependencies.routes ?? [])],
+      routes: [webhooks, ...(agent?.routes ?? []), ...(dependencies.routes ?? [])],
     });
     const server: RunningServer = await listen(app, config.server.host, config.server.port);
     cleanup.push('http', () => server.close());
+    await agent?.start();
     logger.info({ url: server.url }, 'nightshift listening');
     return { url: server.url };
   };
@@ -149,6 +177,7 @@ export function build(config: Config, dependencies: BuildDependencies = {}): App
     config,
     logger,
     health,
+    agent: () => agent,
     graph: () => {
       if (!graphStore) throw new Error('the graph is open only once start() has resolved');
       return graphStore;

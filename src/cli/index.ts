@@ -4,6 +4,8 @@ import { auditFileReader } from '../act/audit.js';
 import { loadConfig } from '../config/index.js';
 import { auditCommand } from './audit.js';
 import { configCheckCommand } from './config-command.js';
+import { DEMO_USAGE, demoCommand } from '../demo/command.js';
+import { EVAL_USAGE, evalCommand } from '../evals/command.js';
 import { graphCommand } from './graph.js';
 import { MCP_USAGE, mcpCommand } from './mcp.js';
 import { withConfiguredGraph } from './open-graph.js';
@@ -27,6 +29,18 @@ export function defaultCommands(): CommandEntry[] {
       summary: 'validate the configuration and print it with secrets masked',
       usage: 'nightshift config check [--config FILE]',
       run: configCheckCommand,
+    },
+    {
+      words: ['demo'],
+      summary: 'run a scenario in the simulated estate with the whole daemon, and tell the story live',
+      usage: DEMO_USAGE,
+      run: demoCommand,
+    },
+    {
+      words: ['eval'],
+      summary: 'run scenarios in the sim with the whole daemon and score them (docs/evals.md)',
+      usage: EVAL_USAGE,
+      run: evalCommand,
     },
     {
       words: ['graph'],

@@ -256,6 +256,17 @@ const prometheus = z
       env: 'PROMETHEUS_URL',
       description: 'Prometheus HTTP API base; enables Prometheus queries for investigation and verification',
     }),
+    errorsQuery: z
+      .string()
+      .default('sum(rate(http_requests_total{service="$service",code=~"5.."}[5m]))')
+      .meta({
+        env: 'NIGHTSHIFT_PROMETHEUS_ERRORS_QUERY',
+        description: "PromQL for a service's errors per second ($service is replaced); verify reads it",
+      }),
+    requestsQuery: z.string().default('sum(rate(http_requests_total{service="$service"}[5m]))').meta({
+      env: 'NIGHTSHIFT_PROMETHEUS_REQUESTS_QUERY',
+      description: "PromQL for a service's requests per second ($service is replaced); verify reads it",
+    }),
   })
   .prefault({});
 
@@ -279,6 +290,16 @@ const investigate = z
       env: 'NIGHTSHIFT_INVESTIGATE_PLANNER',
       description: 'auto: Claude when an Anthropic key is set, else the rules planner',
     }),
+    retries: z.number().int().min(0).max(5).default(2).meta({
+      env: 'NIGHTSHIFT_INVESTIGATE_RETRIES',
+      description:
+        'Inconclusive investigations are run again this many times, as evidence accrues, before escalating',
+    }),
+    retryDelayMs: durationMs(
+      'Wait before investigating an inconclusive incident again',
+      60_000,
+      'NIGHTSHIFT_INVESTIGATE_RETRY_DELAY_MS',
+    ),
   })
   .prefault({});
 

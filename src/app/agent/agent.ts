@@ -1,0 +1,365 @@
+import * as k8s from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import {
+  RedisActionLog,
+  createHttpFlagsApi,
+  createKubernetesApi,
+  graphAuditMirror,
+  openAuditFile,
+  type ExecutorDeps,
+  type FlagsApi,
+  type KubernetesApi,
+} from '../../act/index.js';
+import type { Config } from '../../config/index.js';
+import type { GraphStore } from '../../graph/store.js';
+import { startKubernetesIngest, type KubernetesIngest } from '../../ingest/kubernetes/index.js';
+import { redact } from '../../ingest/redact/redact.js';
+import type { Signal } from '../../ingest/signal.js';
+import type { SignalSink } from '../../ingest/sink.js';
+import { parseSlack } from '../../ingest/sources/slack/parse.js';
+import { PagerDutyEventsClient } from '../../integrations/pagerduty/events.js';
+import { approvalsApiRoutes, createSlackApp, type SlackIntegration } from '../../integrations/slack/index.js';
+import {
+  createClaudePlanner,
+  createInvestigationTools,
+  createRulesPlanner,
+  type Planner,
+} from '../../investigate/index.js';
+import { PatternStore } from '../../learn/index.js';
+import { startLeaderElection, type LeaderElection } from '../../loop/leader.js';
+import { createPipeline, type Pipeline } from '../../loop/pipeline.js';
+import type { StageDefinition } from '../../loop/stage.js';
+import { createPolicyWatcher, formatProblem, loadPolicies, type PolicySet } from '../../policy/index.js';
+import type { RouteInstaller } from '../../server/http.js';
+import type { Clock } from '../../shared/clock.js';
+import { ConfigError, SystemError, describeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { createRuntimeControls, type RuntimeControls } from './controls.js';
+import { createKubernetesDetector } from './kubernetes-detector.js';
+import { IncidentJournal } from './journal.js';
+import { createLoopDeps } from './loop-deps.js';
+import { prometheusSymptomCheck } from './symptoms.js';
+
+/** What the agent needs from the composition root. */
+export interface AgentOptions {
+  config: Config;
+  graph: GraphStore;
+  /** A plain client connection (commands, Lua, queues). */
+  redis: Redis;
+  /** Where Slack messages become signals (the webhook sink). */
+  sink: SignalSink;
+  logger: Logger;
+  clock: Clock;
+  registry?: Registry;
+  /** Verify windows shorter than the actions' own hints (the demo and evals run on sim time). */
+  verifyWindow?: { windowMs?: number; intervalMs?: number; healthyChecks?: number };
+}
+
+/** The detect → learn loop with every domain wired in. */
+export interface Agent {
+  readonly pipeline: Pipeline;
+  readonly stages: ReadonlyArray<StageDefinition<never>>;
+  readonly routes: readonly RouteInstaller[];
+  readonly controls: RuntimeControls;
+  readonly journal: IncidentJournal;
+  readonly slack?: SlackIntegration;
+  /** Starts the Slack sweep, the loop's schedules and, on the leader, the Kubernetes watchers. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A Kubernetes API that refuses every call: actions fail with a clear reason when Kubernetes is off. */
+const kubernetesOff: KubernetesApi = new Proxy({} as KubernetesApi, {
+  get: () => () =>
+    Promise.reject(
+      new SystemError('not_configured', 'Kubernetes is off: set NIGHTSHIFT_KUBERNETES_MODE', {
+        retryable: false,
+      }),
+    ),
+});
+
+/** A flag provider that refuses every call when none is configured. */
+const flagsOff: FlagsApi = new Proxy({} as FlagsApi, {
+  get: () => () =>
+    Promise.reject(
+      new SystemError('not_configured', 'no flag provider: set NIGHTSHIFT_FLAGS_URL', { retryable: false }),
+    ),
+});
+
+function kubeConfigFor(config: Config): k8s.KubeConfig | undefined {
+  const settings = config.integrations.kubernetes;
+  if (settings.mode === 'off') return undefined;
+  const kubeConfig = new k8s.KubeConfig();
+  if (settings.mode === 'in-cluster') kubeConfig.loadFromCluster();
+  else if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  if (settings.context) kubeConfig.setCurrentContext(settings.context);
+  return kubeConfig;
+}
+
+async function loadPolicySet(dir: string): Promise<PolicySet> {
+  const loaded = await loadPolicies(dir);
+  if ('errors' in loaded)
+    throw new ConfigError(
+      loaded.errors.map((problem) => ({ path: 'policy.dir', message: formatProblem(problem) })),
+    );
+  return loaded.ok;
+}
+
+/**
+ * Builds the agent: policies (refusing to start on an invalid set, hot-reloading the last good
+ * one), the action catalog behind the executor, the investigator with its read-only tools and
+ * planner, learning, Slack and PagerDuty when enabled, and the loop that drives them.
+ */
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const { config, graph, redis, logger, clock } = options;
+  const prefix = config.redis.prefix;
+  const policyDir = resolve(config.policy.dir);
+  let policies = await loadPolicySet(policyDir);
+  const watcher = createPolicyWatcher(policyDir, (set) => (policies = set), logger, { initial: policies });
+  const controls = createRuntimeControls({
+    redis,
+    prefix,
+    configured: { killSwitch: config.policy.killSwitch, maxMode: config.policy.maxMode },
+    logger,
+  });
+
+  const kubeConfig = kubeConfigFor(config);
+  const kube = kubeConfig ? createKubernetesApi(kubeConfig) : kubernetesOff;
+  const flagsSettings = config.integrations.flags;
+  const flags = flagsSettings.url
+    ? createHttpFlagsApi({
+        url: flagsSettings.url,
+        ...(flagsSettings.token ? { token: flagsSettings.token.reveal() } : {}),
+      })
+    : flagsOff;
+  const audit = openAuditFile({
+    path: join(config.dataDir, 'audit.jsonl'),
+    mirror: graphAuditMirror(graph),
+    logger,
+  });
+  const executor: ExecutorDeps = {
+    policy: () => policies,
+    controls: () => controls.current(),
+    actionLog: new RedisActionLog(redis, { prefix: `${prefix}:act` }),
+    audit,
+    kube,
+    flags,
+    actor: `nightshift/${hostname()}-${process.pid}`,
+    clock,
+    defaultCluster: config.ingest.cluster,
+    logger: logger.child({ component: 'act' }),
+  };
+
+  const { anthropic, datadog, prometheus } = config.integrations;
+  const tools = createInvestigationTools({
+    graph,
+    ...(kubeConfig ? { kubernetes: { kubeConfig } } : {}),
+    ...(datadog.enabled && datadog.apiKey && datadog.appKey
+      ? {
+          datadog: {
+            apiKey: datadog.apiKey.reveal(),
+            appKey: datadog.appKey.reveal(),
+            baseUrl: datadog.baseUrl,
+          },
+        }
+      : {}),
+    ...(prometheus.url ? { prometheus: { url: prometheus.url } } : {}),
+  });
+  const useClaude =
+    config.investigate.planner === 'claude' ||
+    (config.investigate.planner === 'auto' && anthropic.apiKey !== undefined);
+  if (config.investigate.planner === 'claude' && !anthropic.apiKey)
+    throw new ConfigError([
+      {
+        path: 'investigate.planner',
+        message: 'claude needs integrations.anthropic.apiKey (ANTHROPIC_API_KEY)',
+      },
+    ]);
+  const rules = { now: () => clock.now() };
+  const planner: Planner =
+    useClaude && anthropic.apiKey
+      ? createClaudePlanner({
+          apiKey: anthropic.apiKey.reveal(),
+          baseUrl: anthropic.baseUrl,
+          fastModel: anthropic.fastModel,
+          deepModel: anthropic.deepModel,
+          rules,
+        })
+      : createRulesPlanner(rules);
+
+  const journal = new IncidentJournal(redis, prefix);
+  const patterns = new PatternStore(redis, `${prefix}:learn`);
+  const pagerdutySettings = config.integrations.pagerduty;
+  const pagerduty =
+    pagerdutySettings.enabled && pagerdutySettings.routingKey
+      ? new PagerDutyEventsClient({
+          routingKey: pagerdutySettings.routingKey,
+          eventsUrl: pagerdutySettings.eventsUrl,
+          ...(config.server.publicUrl ? { clientUrl: config.server.publicUrl } : {}),
+          logger,
+        })
+      : undefined;
+
+  // Slack's callbacks reach the loop, which is built after them.
+  const late: { pipeline?: Pipeline } = {};
+  const slackSettings = config.integrations.slack;
+  const slack =
+    slackSettings.enabled && slackSettings.botToken && slackSettings.signingSecret
+      ? createSlackApp({
+          botToken: slackSettings.botToken,
+          signingSecret: slackSettings.signingSecret,
+          apiUrl: slackSettings.apiUrl,
+          channel: slackSettings.channel,
+          redis,
+          keyPrefix: `${prefix}:`,
+          logger,
+          clock,
+          approvalTtlMs: config.approvals.ttlMs,
+          expirySweepMs: config.approvals.sweepMs,
+          ...(slackSettings.messageChannels ? { messageChannels: slackSettings.messageChannels } : {}),
+          ...(slackSettings.commandUsers ? { commandUsers: slackSettings.commandUsers } : {}),
+          onDecision: async ({ approvalId, decision, by, incidentId }) => {
+            const match = /^(.+)\.r(\d+)\.p(\d+)$/.exec(approvalId);
+            const pipeline = late.pipeline;
+            if (!match || !pipeline) return;
+            if (decision === 'approved') {
+              const answer = await pipeline.approve(match[1] as string, Number(match[3]), by);
+              if ('error' in answer) logger.warn({ approvalId, error: answer.error }, 'approval not applied');
+            } else {
+              const incident = await pipeline.incidents.get(incidentId);
+              if (incident) await deps.escalate(incident, `${by} rejected the proposed action`);
+            }
+          },
+          onExpired: async (record) => {
+            const incident = await late.pipeline?.incidents.get(record.incidentId);
+            if (incident) await deps.escalate(incident, `nobody approved "${record.title}" in time`);
+          },
+          onKillSwitch: ({ action, by }) => controls.setKillSwitch(action === 'pause', `slack:${by}`),
+          onMessage: async (delivery) => {
+            const parsed = parseSlack(
+              delivery.envelope,
+              {},
+              {
+                receivedAt: delivery.receivedAt,
+                digest: delivery.digest,
+              },
+            );
+            if ('error' in parsed) return;
+            if (parsed.ok.length > 0)
+              await options.sink.accept(redact<Signal[]>(parsed.ok).value, { channel: 'slack/events' });
+          },
+        })
+      : undefined;
+
+  const deps = createLoopDeps({
+    graph,
+    clock,
+    logger,
+    journal,
+    patterns,
+    investigation: { tools, planner },
+    executor,
+    ...(prometheus.url
+      ? {
+          check: prometheusSymptomCheck({
+            url: prometheus.url,
+            graph,
+            errorsQuery: prometheus.errorsQuery,
+            requestsQuery: prometheus.requestsQuery,
+          }),
+        }
+      : {}),
+    ...(options.verifyWindow ? { verifyWindow: options.verifyWindow } : {}),
+    ...(slack ? { slack } : {}),
+    ...(pagerduty ? { pagerduty } : {}),
+    environment: config.policy.environment,
+    cluster: config.ingest.cluster,
+    reinvestigate: { times: config.investigate.retries, delayMs: config.investigate.retryDelayMs },
+    postmortemDir: join(config.dataDir, 'postmortems'),
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+  });
+  const pipeline = createPipeline({
+    connection: redis,
+    prefix,
+    graph,
+    logger,
+    clock,
+    deps,
+    settings: { verifyDelayMs: config.loop.verifyDelayMs },
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
+
+  const routes: RouteInstaller[] = [];
+  if (slack) {
+    routes.push(slack.routes);
+    if (config.approvals.apiToken)
+      routes.push(
+        approvalsApiRoutes({ approvals: slack.approvals, token: config.approvals.apiToken, logger }),
+      );
+  }
+
+  let leader: LeaderElection | undefined;
+  let watchers: KubernetesIngest | undefined;
+  const stopWatchers = async (): Promise<void> => {
+    const running = watchers;
+    watchers = undefined;
+    await running?.stop();
+  };
+
+  late.pipeline = pipeline;
+  const built = pipeline;
+  return {
+    pipeline: built,
+    stages: built.stages,
+    routes,
+    controls,
+    journal,
+    ...(slack ? { slack } : {}),
+    async start() {
+      await slack?.start();
+      await built.start();
+      if (!kubeConfig) return;
+      leader = startLeaderElection({
+        connection: redis,
+        name: 'watchers',
+        prefix,
+        owner: `${hostname()}-${process.pid}`,
+        ttlMs: 15_000,
+        logger,
+        onElected: () => {
+          const detector = createKubernetesDetector({
+            sink: options.sink,
+            cluster: config.ingest.cluster,
+            clock,
+            logger,
+          });
+          watchers = startKubernetesIngest({
+            kubeConfig,
+            cluster: config.ingest.cluster,
+            graph,
+            logger,
+            clock,
+            onSnapshot: (snapshot) => detector.onSnapshot(snapshot),
+          });
+          watchers.ready.catch((error: unknown) =>
+            logger.error({ err: describeError(error) }, 'the Kubernetes watchers did not start'),
+          );
+        },
+        onDeposed: stopWatchers,
+      });
+    },
+    async stop() {
+      watcher.close();
+      controls.stop();
+      await leader?.stop();
+      await stopWatchers();
+      await slack?.stop();
+      await built.stop();
+      await audit.close();
+    },
+  };
+}

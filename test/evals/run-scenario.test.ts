@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { runScenario, type StoryEvent } from '../../src/evals/run-scenario.js';
+import { scoreScenario } from '../../src/evals/score.js';
+import { loadScenario } from '../../src/sim/scenario/load.js';
+import { testPrefix } from '../kit/prefix.js';
+import { tempDir } from '../kit/tmp.js';
+
+const evalsDir = resolve(import.meta.dirname, '../../evals');
+const prefix = testPrefix(import.meta.filename);
+
+describe('a scenario end to end', () => {
+  it('bad-deploy-checkout: alert, incident, investigation, approval, rollback, verified, learned', async () => {
+    const scenario = loadScenario(join(evalsDir, 'scenarios/bad-deploy-checkout.yaml'), { evalsDir });
+    const events: StoryEvent[] = [];
+    const dataDir = tempDir();
+    const run = await runScenario({
+      scenario,
+      redisUrl: inject('redisUrl'),
+      dataDir,
+      prefix: `${prefix}:bad-deploy`,
+      speed: 30,
+      onEvent: (event) => events.push(event),
+    });
+    const transitions = events.flatMap((event) => (event.kind === 'transition' ? [event.to] : []));
+    expect(run.incidents.length, JSON.stringify(run.observed)).toBeGreaterThan(0);
+    expect(transitions).toEqual(
+      expect.arrayContaining(['investigating', 'awaiting-approval', 'acting', 'verifying', 'resolved']),
+    );
+    const score = scoreScenario(scenario, run.observed);
+    expect(score.failures).toEqual([]);
+    const incident = run.incidents[0];
+    expect(incident?.rootCause).toMatchObject({ category: 'deploy_regression' });
+    const postmortem = readFileSync(
+      join(dataDir, 'daemon/postmortems', `${(incident?.id ?? '').replace(/[^\w.-]+/g, '_')}.md`),
+      'utf8',
+    );
+    expect(postmortem).toContain('## Root cause');
+    expect(postmortem).toContain('`k8s.rollback` on `shop/checkout`: executed and verified.');
+    const audit = readFileSync(join(dataDir, 'daemon/audit.jsonl'), 'utf8').trim().split('\n');
+    expect(audit.filter((line) => line.includes('"type":"executed"'))).toHaveLength(1);
+    expect(run.observed.actions[0]).toMatchObject({
+      action: 'k8s.rollback',
+      target: 'checkout',
+      mode: 'approval',
+      executed: true,
+    });
+  }, 180_000);
+});
