@@ -102,6 +102,9 @@ export class Correlator {
       }
       if (best) return { kind: 'join', incidentKey: best.key, because: 'proximity', via: best.via };
     }
+    // An info signal (a heartbeat such as Alertmanager's Watchdog, a finding of no consequence)
+    // adds to an incident but never starts one.
+    if (signal.severity === 'info') return { kind: 'none' };
     return { kind: 'open', incidentKey: incidentKeyFor(signal) };
   }
 

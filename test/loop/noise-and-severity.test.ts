@@ -159,6 +159,24 @@ describe('noise', () => {
 });
 
 describe('severity and early warning', () => {
+  it('never opens an incident for an info signal such as the Watchdog heartbeat, but lets one join', async () => {
+    const loop = await world({});
+    await loop.pipeline.submitSignal(
+      makeSignal({ fingerprint: 'Watchdog', severity: 'info', entities: [podRef('api-1')] }),
+    );
+    await settled(loop);
+    expect(await loop.pipeline.incidents.list()).toHaveLength(0);
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Down', entities: [podRef('api-1')] }));
+    await settled(loop);
+    await loop.pipeline.submitSignal(
+      makeSignal({ fingerprint: 'Note', severity: 'info', entities: [podRef('api-1')] }),
+    );
+    await settled(loop);
+    const incidents = await loop.pipeline.incidents.list();
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]?.signals.size).toBe(2);
+  });
+
   it('raises a warning whose blast radius reaches a critical service, with the reason in the timeline', async () => {
     const loop = await world();
     const checkout = serviceId('checkout');

@@ -340,7 +340,8 @@ export function bootstrapCluster(cluster: Cluster, startMs: number): void {
   );
   const deployedAt = startMs - 2 * DAY;
   [...models.values()].forEach((model, index) => {
-    cluster.store.create(R.services, serviceObject(cluster, model, longAgo, index));
+    // A batch job serves nothing, so it has no Service (one would never have endpoints).
+    if (model.kind !== 'job') cluster.store.create(R.services, serviceObject(cluster, model, longAgo, index));
     if (model.workload === 'none') return;
     const data = initialConfigData(model);
     const configMap = configMapObject(cluster, model, data, longAgo);
