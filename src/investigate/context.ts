@@ -10,6 +10,20 @@ export interface ReachedBrief {
   kind: string;
   name?: string;
   distance: number;
+  /** For upstream dependencies: the ids of the focus entities (symptoms, their workloads) that call it directly. */
+  via?: string[];
+}
+
+/** Kinds the planners reason about, kept first when a reached list is cut. */
+const USEFUL_KINDS = new Set(['Service', 'Datastore', 'Queue', 'ExternalDependency', 'FeatureFlag', 'Node']);
+
+function usefulFirst(list: ReachedBrief[]): void {
+  list.sort(
+    (a, b) =>
+      Number(USEFUL_KINDS.has(b.kind)) - Number(USEFUL_KINDS.has(a.kind)) ||
+      a.distance - b.distance ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }
 
 /** A change near the symptoms. */
@@ -142,6 +156,7 @@ async function safe<T>(promise: Promise<T>, fallback: T): Promise<T> {
 /** Cuts lists, least useful first, until the serialized context fits `maxChars`. */
 function compress(context: InvestigationContext, maxChars: number): void {
   const size = (): number => JSON.stringify(context).length;
+  usefulFirst(context.blastRadius.upstream);
   const cuts: Array<() => boolean> = [
     () => cut(context.slackThreads, 2),
     () => cut(context.blastRadius.downstream, 10),
@@ -216,9 +231,14 @@ export async function buildContext(
     for (const item of await safe(
       graph.blastRadius(id, { direction: 'upstream', maxDepth: 2, limit: 100 }),
       [],
-    ))
-      if (!upstream.has(item.entity.id) && !focus.has(item.entity.id))
-        upstream.set(item.entity.id, brief(item.entity, item.distance));
+    )) {
+      if (focus.has(item.entity.id)) continue;
+      const known = upstream.get(item.entity.id) ?? brief(item.entity, item.distance);
+      known.distance = Math.min(known.distance, item.distance);
+      if (item.distance === 1 && USEFUL_KINDS.has(item.entity.kind))
+        known.via = [...new Set([...(known.via ?? []), id])];
+      upstream.set(item.entity.id, known);
+    }
   }
 
   const nodes = new Map<string, ReachedBrief>();
@@ -333,7 +353,7 @@ export async function buildContext(
     findingHints,
     blastRadius: {
       downstream: [...downstream.values()].sort((a, b) => a.distance - b.distance),
-      upstream: [...upstream.values()].sort((a, b) => a.distance - b.distance),
+      upstream: [...upstream.values()],
     },
     nodes: [...nodes.values()].sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1)),
     recentChanges,

@@ -221,6 +221,7 @@ export async function investigate(
             tree.add(draft, node.id);
         }
       }
+      for (const draft of plannerRun.discover?.(tree.snapshot()) ?? []) tree.add(draft);
       await tree.persist();
     }
   } catch (error) {
@@ -247,7 +248,7 @@ export async function investigate(
         hypothesisId: rootNode.id,
       }
     : undefined;
-  const proposals = proposalsFor(rootNode, context);
+  const proposals = proposalsFor(rootNode, context, snapshot);
   const usage = plannerRun.usage();
   const fallbackReason = plannerRun.fallbackReason();
   const report = buildReport({

@@ -91,6 +91,12 @@ export interface PlannerRun {
   shouldStop(tree: readonly Hypothesis[], budget: BudgetRemaining): StopDecision;
   /** True when the planner has nothing more to check for this hypothesis (optional). */
   isExhausted?(hypothesis: Hypothesis): boolean;
+  /**
+   * New root hypotheses the evidence so far points at (optional), asked after each round: a
+   * caller's log naming an expired certificate of the service it calls, say. Drafts already in
+   * the tree are ignored.
+   */
+  discover?(tree: readonly Hypothesis[]): HypothesisDraft[];
   usage(): TokenUsage;
   /** Set once the run stopped using its model, with the reason. */
   fallbackReason(): string | undefined;

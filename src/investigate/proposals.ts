@@ -5,10 +5,16 @@ import type { Hypothesis, Proposal } from './types.js';
 /**
  * Maps a supported hypothesis to remediations from the fixed action catalog. Only the category
  * and the graph decide: nothing the tools returned (logs, messages) can add an action or change a
- * target. Categories without a safe automatic fix (dependency, external, certificate, DNS, …)
- * give no proposal, so the loop escalates to a person.
+ * target. A failing service of the estate gets a restart of its Deployment once every change to it
+ * in the tree is ruled out; categories without a
+ * safe automatic fix (external, certificate, DNS, a saturated StatefulSet, …) give no proposal, so
+ * the loop escalates to a person.
  */
-export function proposalsFor(root: Hypothesis | undefined, context: InvestigationContext): Proposal[] {
+export function proposalsFor(
+  root: Hypothesis | undefined,
+  context: InvestigationContext,
+  tree: readonly Hypothesis[] = [],
+): Proposal[] {
   if (!root) return [];
   const target: TargetInfo | undefined = context.targets[root.suspect] ?? undefined;
   const parsed = parseK8sId(root.suspect);
@@ -65,8 +71,36 @@ export function proposalsFor(root: Hypothesis | undefined, context: Investigatio
           rationale: `Restart ${workloadTarget.name} to reset the leaking memory; the leak itself needs a code fix`,
         },
       ];
+    case 'dependency_failure': {
+      // A service of the estate failing on its own, with no change to undo: a restart of its
+      // Deployment is the one catalog action that can clear a stuck process. Datastores, outside
+      // dependencies and anything without a Deployment are left to a person.
+      if (!workloadTarget || workloadTarget.kind !== 'Deployment' || target?.kind === 'Datastore') return [];
+      // A restart hides a bad change instead of undoing it: only when every hypothesis that the
+      // service changed (a deploy, its configuration, a flag) was ruled out.
+      const changeInDoubt = tree.some(
+        (node) =>
+          ['deploy_regression', 'config_change', 'flag_change'].includes(node.category) &&
+          node.status !== 'refuted' &&
+          (node.suspect === root.suspect ||
+            node.suspect === workloadTarget.id ||
+            context.targets[node.suspect]?.workload?.id === workloadTarget.id),
+      );
+      if (changeInDoubt) return [];
+      return [
+        {
+          ...base,
+          action: 'k8s.rolloutRestart',
+          target: workloadTarget,
+          params: {},
+          rationale: `Restart ${workloadTarget.name}: it fails on its own with no change to roll back; its callers recover when it does`,
+        },
+      ];
+    }
     case 'resource_saturation': {
-      if (!workloadTarget) return [];
+      // More replicas add capacity to a stateless Deployment; a StatefulSet (a cache, a database)
+      // does not gain memory or connections that way, so that is left to a person.
+      if (!workloadTarget || workloadTarget.kind !== 'Deployment') return [];
       const current = typeof target?.replicas === 'number' ? target.replicas : undefined;
       return [
         {

@@ -134,6 +134,7 @@ describe('rules planner per category against the sim', () => {
       openAfterMs: 150_000,
       category: 'dependency_failure',
       suspect: 'service:payments',
+      action: 'k8s.rolloutRestart',
     },
     {
       name: 'node pressure',
@@ -210,7 +211,12 @@ describe('rules planner per category against the sim', () => {
       ]);
       if (testCase.category === 'dependency_failure') {
         const children = result.tree.filter((node) => node.parentId === result.rootCause?.hypothesisId);
-        expect(children.map((node) => node.category).sort()).toEqual(['memory_leak', 'resource_saturation']);
+        // Did it change? is asked too, and ruled out: the dependency failed with no deploy.
+        expect(children.map((node) => node.category).sort()).toEqual([
+          'deploy_regression',
+          'memory_leak',
+          'resource_saturation',
+        ]);
         expect(children.every((node) => node.status === 'refuted' || node.status === 'inconclusive')).toBe(
           true,
         );
@@ -222,6 +228,80 @@ describe('rules planner per category against the sim', () => {
         (item) => item.status === 'supported' || item.status === 'refuted',
       ))
         expect(node.evidence.length).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('rules planner from the symptoms down to the cause', () => {
+  const cases: Array<{
+    name: string;
+    timeline: unknown[];
+    symptoms: string[];
+    category: string;
+    suspect: string;
+    actions: string[];
+  }> = [
+    {
+      name: 'a healthy frontend deploy loses to catalog failing on its own two hops away',
+      timeline: [
+        { at: '20s', deploy: { service: 'frontend', image: 'shop/frontend:4.2.2', message: 'Copy changes' } },
+        { at: '40s', fault: { kind: 'dependency_failure', service: 'catalog', errorRate: 0.5 } },
+      ],
+      symptoms: ['frontend'],
+      category: 'dependency_failure',
+      suspect: 'catalog',
+      actions: ['k8s.rolloutRestart'],
+    },
+    {
+      name: 'a bad payments deploy behind checkout is found from the frontend alone',
+      timeline: [
+        {
+          at: '40s',
+          fault: { kind: 'bad_deploy', service: 'payments', image: 'shop/payments:2.8.0', errorRate: 0.4 },
+        },
+      ],
+      symptoms: ['frontend'],
+      category: 'deploy_regression',
+      suspect: '/Deployment/payments',
+      actions: ['k8s.rollback'],
+    },
+    {
+      name: "an expired payments certificate seen in checkout's x509 errors",
+      timeline: [{ at: '30s', fault: { kind: 'cert_expiry', service: 'payments' } }],
+      symptoms: ['checkout'],
+      category: 'certificate',
+      suspect: 'payments',
+      actions: [],
+    },
+    {
+      name: 'shipping that cannot resolve names, behind checkout',
+      timeline: [{ at: '30s', fault: { kind: 'dns_failure', service: 'shipping', policy: 'deny-egress' } }],
+      symptoms: ['checkout'],
+      category: 'network_dns',
+      suspect: 'shipping',
+      actions: [],
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      const estate = await startSimEstate({ timeline: testCase.timeline });
+      running.push(estate);
+      const openedAt = START + 150_000;
+      await estate.sim.world.advanceTo(openedAt + 30_000);
+      await estate.sync();
+      const result = await run(estate, testCase.symptoms, openedAt, [
+        alert(testCase.symptoms[0] as string, openedAt, `${testCase.symptoms[0]} error rate above SLO`),
+      ]);
+      const ranked = [...result.tree]
+        .filter((node) => node.status !== 'refuted')
+        .sort((a, b) => b.confidence - a.confidence);
+      expect([ranked[0]?.category, ranked[0]?.suspect], result.report.markdown).toEqual([
+        testCase.category,
+        expect.stringMatching(new RegExp(`[:/]${testCase.suspect.replace(/^\//, '')}$`)),
+      ]);
+      expect(result.proposals.map((proposal) => proposal.action)).toEqual(testCase.actions);
+      for (const proposal of result.proposals) expect(proposal.target.id).toContain(testCase.suspect);
     });
   }
 });

@@ -23,6 +23,10 @@ export interface CheckEnv {
   queries: RuleQueries;
   /** Outputs of earlier checks of the same hypothesis, by check name. */
   memo: Map<string, unknown>;
+  /** Outputs every hypothesis of the run may reuse (pod listings), by key. */
+  shared?: Map<string, unknown>;
+  /** The service whose logs pointed at the suspect, when the suspect was found that way: its caller. */
+  caller?: string;
 }
 
 type Judgement = Omit<OutcomeVerdict, 'callId'>;
@@ -89,7 +93,7 @@ function isChangeOn(change: ChangeSummary, target: TargetInfo): boolean {
 }
 
 /** Text of the error lines a logs outcome holds, and how many there were. */
-function logText(outcome: CheckOutcome): { text: string; errors: number } | undefined {
+export function logText(outcome: CheckOutcome): { text: string; errors: number } | undefined {
   if (outcome.result.status === 'no_data') return { text: '', errors: 0 };
   if (outcome.result.status !== 'ok') return undefined;
   if (outcome.tool === 'datadog_logs') {
@@ -110,6 +114,68 @@ function logText(outcome: CheckOutcome): { text: string; errors: number } | unde
   };
 }
 
+/** The most common error message of a logs outcome, when there is one. */
+function topMessage(outcome: CheckOutcome): string | undefined {
+  if (outcome.result.status !== 'ok') return undefined;
+  if (outcome.tool === 'datadog_logs')
+    return (outcome.result.data as LogSearchOutput).topMessages[0]?.message;
+  return (outcome.result.data as PodLogs).topErrors[0]?.message;
+}
+
+/** Service names the context knows (symptoms and what they call), with the graph id to blame for each. */
+export function knownServices(context: InvestigationContext): Map<string, string> {
+  const known = new Map<string, string>();
+  const add = (id: string, fallbackName?: string): void => {
+    const target = context.targets[id];
+    const name = target?.service ?? fallbackName ?? target?.name;
+    if (!name || known.has(name)) return;
+    if (target && !['Service', 'Datastore', 'Queue', 'Workload', 'ExternalDependency'].includes(target.kind))
+      return;
+    known.set(name, target?.workload?.id ?? id);
+  };
+  for (const symptom of context.symptoms) add(symptom.id, symptom.name);
+  for (const item of context.blastRadius.upstream)
+    if (['Service', 'Datastore', 'Queue', 'ExternalDependency'].includes(item.kind)) add(item.id, item.name);
+  // Targets hold every dependency within two hops, even when the lists above were cut to fit.
+  for (const [id, target] of Object.entries(context.targets))
+    if (['Service', 'Datastore', 'Queue', 'ExternalDependency'].includes(target.kind)) add(id);
+  return known;
+}
+
+/** An error line that reports a failed outbound call rather than a failure of the code itself. */
+const OUTBOUND_FAILURE =
+  /\bupstream\b|\bcalling\b|returned (5\d\d|an error)|connection refused|deadline exceeded|\btimed? ?out\b|bad gateway|service unavailable/i;
+
+/** An error line that reports the code itself failing (an exception), which a restart does not cure. */
+export const CODE_ERROR =
+  /typeerror|referenceerror|nullpointer|null pointer|cannot read propert|is not a function|unsupported|invalid|panic:|exception|traceback|assertion/i;
+
+/** An error line that reports an exhausted or stuck process, which a restart can clear. */
+const STUCK_PROCESS =
+  /exhausted|no (\w+ )?(workers?|threads?|connections?) available|deadlock|hung|stuck|too many open files|unresponsive|not responding|queued/i;
+
+/** The graph kind of a known service (Service, Datastore, Queue…), by name. */
+function kindOfService(context: InvestigationContext, name: string): string | undefined {
+  const id = knownServices(context).get(name);
+  if (!id) return undefined;
+  const direct = context.targets[id];
+  // Databases, caches and brokers run as StatefulSets even where the graph files them as services.
+  if (direct?.workload?.kind === 'StatefulSet') return 'Datastore';
+  if (direct && direct.kind !== 'Workload') return direct.kind;
+  const owner = Object.values(context.targets).find(
+    (target) => target.service === name && target.kind !== 'Workload' && target.kind !== 'Pod',
+  );
+  return owner?.kind ?? direct?.kind;
+}
+
+/** Known service names other than `self` that `text` names as whole words. */
+export function namedServices(context: InvestigationContext, text: string, self?: string): string[] {
+  return [...knownServices(context).keys()].filter(
+    (name) =>
+      name !== self && new RegExp(`(^|[^a-z0-9-])${escapeRegExp(name)}([^a-z0-9-]|$)`, 'i').test(text),
+  );
+}
+
 const LOG_PATTERNS: Partial<Record<HypothesisCategory, { pattern: RegExp; weight: number; what: string }>> = {
   memory_leak: {
     pattern: /heap|out of memory|oom|gc pause|memory limit/i,
@@ -117,12 +183,13 @@ const LOG_PATTERNS: Partial<Record<HypothesisCategory, { pattern: RegExp; weight
     what: 'memory pressure',
   },
   resource_saturation: {
-    pattern: /overload|queue full|too many requests|throttl|capacity/i,
-    weight: 0.4,
+    pattern: /overload|queue full|too many requests|throttl|capacity|maxmemory|evicting keys/i,
+    weight: 0.7,
     what: 'overload',
   },
   network_dns: {
-    pattern: /no such host|nxdomain|getaddrinfo|eai_again|dns|name resolution|lookup .* (timeout|failed)/i,
+    pattern:
+      /no such host|nxdomain|getaddrinfo|eai_again|dns|name resolution|lookup .* (timeout|failed)|lookup \S+ on \S+:53/i,
     weight: 0.6,
     what: 'name resolution failures',
   },
@@ -138,6 +205,56 @@ const LOG_PATTERNS: Partial<Record<HypothesisCategory, { pattern: RegExp; weight
     what: 'failing calls to an outside provider',
   },
 };
+
+/**
+ * Log patterns that name a specific cause an SRE would chase before blaming a service as a
+ * whole: expired certificates, failing name resolution, a cache out of memory. `blames` says
+ * whom the line blames: the service it names (the callee), or the one that logged it.
+ */
+export const SPECIFIC_CAUSES: ReadonlyArray<{
+  category: HypothesisCategory;
+  pattern: RegExp;
+  what: string;
+  blames: 'named' | 'owner';
+  statement: (name: string) => string;
+}> = [
+  {
+    category: 'certificate',
+    pattern:
+      /x509|certificate has expired|certificate is not yet valid|certificate verify failed|tls: bad certificate|expired certificate/i,
+    what: 'certificate errors',
+    blames: 'named',
+    statement: (name) => `The TLS certificate of ${name} has expired or is invalid, so calls to it fail`,
+  },
+  {
+    category: 'network_dns',
+    pattern: /eai_again|nxdomain|no such host|getaddrinfo|lookup \S+ on \S+:53/i,
+    what: 'name resolution failures',
+    blames: 'owner',
+    statement: (name) => `${name} cannot resolve the names of what it calls`,
+  },
+  {
+    category: 'resource_saturation',
+    pattern: /maxmemory|evicting keys|evicted keys/i,
+    what: 'a cache out of memory',
+    blames: 'named',
+    statement: (name) => `${name} is out of memory: near its limit and evicting keys`,
+  },
+  {
+    category: 'resource_saturation',
+    pattern: /overload|queue full|too many requests|throttl/i,
+    what: 'overload',
+    blames: 'owner',
+    statement: (name) => `${name} is overloaded: more load than its replicas can carry`,
+  },
+  {
+    category: 'memory_leak',
+    pattern: /out of memory|outofmemoryerror|oomkilled/i,
+    what: 'memory exhaustion',
+    blames: 'owner',
+    statement: (name) => `${name} runs out of memory`,
+  },
+];
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -162,7 +279,7 @@ function logsCall(
         limit: 300,
       },
     };
-  const pods = env.memo.get(`pods:${service}`) as PodSummary[] | undefined;
+  const pods = knownPods(env, service);
   if (!pods || !env.tools.get('k8s_pod_logs')) return undefined;
   const pod = [...pods].sort((a, b) => b.restarts - a.restarts || Number(a.ready) - Number(b.ready))[0];
   if (!pod) return undefined;
@@ -177,11 +294,17 @@ function logsCall(
   };
 }
 
+function knownPods(env: CheckEnv, service: string): PodSummary[] | undefined {
+  return (env.memo.get(`pods:${service}`) ?? env.shared?.get(`pods:${service}`)) as PodSummary[] | undefined;
+}
+
 function podsCall(
   env: CheckEnv,
   service: string | undefined,
 ): { tool: string; input: Record<string, unknown> } | undefined {
   if (!service || env.tools.get('datadog_logs') || !env.tools.get('k8s_list')) return undefined;
+  // Another hypothesis already listed them: its listing picks the pod just as well.
+  if (knownPods(env, service)) return undefined;
   const namespace = env.target.namespace ?? env.symptoms.find((symptom) => symptom.namespace)?.namespace;
   return {
     tool: 'k8s_list',
@@ -190,8 +313,11 @@ function podsCall(
 }
 
 function rememberPods(env: CheckEnv, outcome: CheckOutcome, service: string | undefined): Judgement {
-  if (service && outcome.result.status === 'ok')
-    env.memo.set(`pods:${service}`, (outcome.result.data as { items: PodSummary[] }).items);
+  if (service && outcome.result.status === 'ok') {
+    const items = (outcome.result.data as { items: PodSummary[] }).items;
+    env.memo.set(`pods:${service}`, items);
+    env.shared?.set(`pods:${service}`, items);
+  }
   return neutral('pods listed to pick one for its logs');
 }
 
@@ -202,10 +328,25 @@ function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
   if (logs.errors === 0)
     return category === 'unknown' ? neutral('no error logs') : refutes(0.2, 'no error lines in the window');
   if (category === 'deploy_regression') {
+    const top = topMessage(outcome);
+    // Failed calls to another application service say the trouble is there. Failed calls to a
+    // datastore or queue do not clear the release: a new version can exhaust a shared database's
+    // connections or memory by itself.
+    const blamed = (top ? namedServices(env.context, top, serviceOf(env.target)) : []).filter(
+      (name) => kindOfService(env.context, name) === 'Service',
+    );
+    if (blamed.length) {
+      env.memo.set('blamed', blamed);
+      return refutes(
+        0.8,
+        `its errors are mostly failed calls to ${blamed.join(', ')}, not failures of its own code`,
+      );
+    }
     const change = env.context.recentChanges.find(
       (item) => isChangeOn(item, env.target) && typeof item.properties.image === 'string',
     );
-    const tag = change ? tagOf(String(change.properties.image)) : undefined;
+    const image = change ? String(change.properties.image) : (env.memo.get('image') as string | undefined);
+    const tag = image ? tagOf(image) : undefined;
     if (tag && new RegExp(`\\b${escapeRegExp(tag)}\\b`).test(logs.text))
       return supports(0.4, `error lines name the new version ${tag}`);
     return neutral('errors present, none names the new version');
@@ -214,6 +355,34 @@ function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
     const key = env.target.flagKey ?? env.target.name;
     if (logs.text.includes(key)) return supports(0.5, `error lines name the flag's code path ${key}`);
     return refutes(0.2, `no error line names ${key}`);
+  }
+  if (category === 'dependency_failure') {
+    const specific = SPECIFIC_CAUSES.find((cause) => cause.pattern.test(logs.text));
+    if (specific)
+      return refutes(
+        0.8,
+        `its own errors show ${specific.what}, a more specific cause than a failing service`,
+      );
+    const top = topMessage(outcome) ?? '';
+    const blamed = namedServices(env.context, top, serviceOf(env.target));
+    if (blamed.length)
+      return refutes(
+        0.4,
+        `its own errors are failed calls to ${blamed.join(', ')}: the cause is further down`,
+      );
+    if (
+      env.target.kind === 'Datastore' ||
+      env.target.kind === 'Queue' ||
+      env.target.workload?.kind === 'StatefulSet'
+    )
+      return neutral('a datastore logs errors: its clients may be what exhausts it');
+    if (OUTBOUND_FAILURE.test(top))
+      return neutral('its errors are failed calls to something the graph does not name');
+    if (CODE_ERROR.test(top))
+      return neutral('its own code throws: a change to it, not a stuck process, is the likelier cause');
+    if (STUCK_PROCESS.test(top))
+      return supports(0.7, 'its own errors show an exhausted or stuck process that blames nothing it calls');
+    return supports(0.4, 'it logs errors of its own that blame nothing it calls');
   }
   const rule = LOG_PATTERNS[category];
   if (!rule) return neutral('no log rule for this category');
@@ -229,8 +398,11 @@ function judgeCallerLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
   if (!logs) return neutral('caller logs could not be read');
   if (logs.errors === 0) return refutes(0.3, 'callers log no errors');
   const name = serviceOf(env.target) ?? env.target.name;
-  if (new RegExp(`\\b${escapeRegExp(name)}\\b`, 'i').test(logs.text))
-    return supports(0.6, `caller errors name ${name}`);
+  const named = (text: string): boolean =>
+    new RegExp(`(^|[^a-z0-9-])${escapeRegExp(name)}([^a-z0-9-]|$)`, 'i').test(text);
+  const top = topMessage(outcome);
+  if (top && named(top)) return supports(0.9, `the callers' most common error names ${name}`);
+  if (named(logs.text)) return supports(0.6, `caller errors name ${name}`);
   return refutes(0.4, `caller errors do not name ${name}`);
 }
 
@@ -240,11 +412,54 @@ function rise(series: SeriesDigest | undefined, factor: number): 'rose' | 'flat'
   return series.after >= floor * factor && series.after - series.before > 1e-3 ? 'rose' : 'flat';
 }
 
+/** The services that call the suspect directly, from the graph (the symptoms' own dependencies). */
+function directCallers(env: CheckEnv): string[] {
+  const self = serviceOf(env.target);
+  if (env.caller && env.caller !== self) return [env.caller];
+  const item = env.context.blastRadius.upstream.find(
+    (brief) =>
+      brief.id === env.target.id ||
+      (self !== undefined && brief.name === self && brief.kind !== 'Pod') ||
+      (env.target.workload !== undefined && brief.id === env.target.workload.id),
+  );
+  const names = (item?.via ?? []).flatMap((id) => {
+    const caller = env.context.targets[id];
+    const name = caller?.service ?? caller?.name;
+    return name && name !== self ? [name] : [];
+  });
+  return [...new Set(names)];
+}
+
+/** Categories that read a symptom's logs as the caller when the graph names no direct caller. */
+const SYMPTOM_AS_CALLER = new Set<HypothesisCategory>([
+  'dependency_failure',
+  'network_dns',
+  'certificate',
+  'external',
+]);
+
 function symptomService(env: CheckEnv): string | undefined {
+  const callers = directCallers(env);
+  if (callers.length) return callers[0];
+  if (!SYMPTOM_AS_CALLER.has(env.hypothesis.category)) return undefined;
   for (const symptom of env.symptoms) {
     const service = serviceOf(symptom);
     if (service && service !== serviceOf(env.target)) return service;
   }
+  return undefined;
+}
+
+/** For a deploy: the dependencies its own errors blame (read by `error_logs`), when they do. */
+function blamedDependencies(env: CheckEnv): string[] | undefined {
+  if (env.hypothesis.category !== 'deploy_regression') return undefined;
+  const blamed = env.memo.get('blamed') as string[] | undefined;
+  return blamed?.length ? blamed : undefined;
+}
+
+/** Whose log a logs check read: the suspect's own, or its caller's. */
+export function logOwner(env: CheckEnv, check: string): string | undefined {
+  if (check === 'error_logs') return serviceOf(env.target);
+  if (check === 'caller_logs') return symptomService(env);
   return undefined;
 }
 
@@ -271,6 +486,7 @@ export const CHECKS: Record<string, CheckDefinition> = {
       ).filter((change) => change.kind === 'deploy' && change.at <= env.context.openedAt + 2 * MINUTE);
       const latest = changes.sort((a, b) => b.at - a.at)[0];
       if (!latest) return refutes(0.7, 'no deploy of the suspect before the incident');
+      if (typeof latest.properties.image === 'string') env.memo.set('image', latest.properties.image);
       const lead = (env.context.openedAt - latest.at) / MINUTE;
       return supports(
         lead <= 30 ? 0.25 : 0.1,
@@ -313,6 +529,11 @@ export const CHECKS: Record<string, CheckDefinition> = {
       const verdict = rise(firstSeries(outcome), 2);
       if (!verdict) return neutral('no error series around the change');
       const series = firstSeries(outcome) as SeriesDigest;
+      const blamed = blamedDependencies(env);
+      if (verdict === 'rose' && blamed)
+        return neutral(
+          `errors rose from ${series.before} to ${series.after}, but they are failed calls to ${blamed.join(', ')}`,
+        );
       return verdict === 'rose'
         ? supports(
             0.7,
@@ -327,10 +548,12 @@ export const CHECKS: Record<string, CheckDefinition> = {
   latency_after_pivot: {
     name: 'latency_after_pivot',
     build: (env) => metricCall(env, env.queries.latency, true),
-    assess(_env, outcome) {
+    assess(env, outcome) {
       const series = firstSeries(outcome);
       const verdict = rise(series, 1.5);
       if (!verdict || !series) return neutral('no latency series');
+      const blamed = blamedDependencies(env);
+      if (verdict === 'rose' && blamed) return neutral(`p99 latency rose, waiting on ${blamed.join(', ')}`);
       return verdict === 'rose'
         ? supports(0.4, `p99 latency rose from ${series.before} to ${series.after}`)
         : refutes(0.3, `p99 latency steady (${series.before} → ${series.after})`);
@@ -600,21 +823,30 @@ export const CATALOG: Readonly<Record<HypothesisCategory, readonly string[]>> = 
     'deploy_in_window',
     'pods',
     'error_logs',
+    'caller_pods',
+    'caller_logs',
     'errors_after_pivot',
     'rollout_history',
     'latency_after_pivot',
   ],
   config_change: ['config_changes', 'analyzers', 'pods', 'error_logs', 'errors_after_pivot'],
-  resource_saturation: ['traffic_trend', 'cpu_trend', 'pods', 'error_logs'],
+  resource_saturation: ['traffic_trend', 'cpu_trend', 'pods', 'error_logs', 'caller_pods', 'caller_logs'],
   memory_leak: ['memory_trend', 'analyzers', 'pods', 'error_logs'],
-  dependency_failure: ['errors_after_pivot', 'caller_pods', 'caller_logs', 'latency_after_pivot'],
+  dependency_failure: [
+    'errors_after_pivot',
+    'pods',
+    'error_logs',
+    'caller_pods',
+    'caller_logs',
+    'latency_after_pivot',
+  ],
   node_issue: ['node_conditions', 'node_events'],
   network_dns: ['pods', 'error_logs', 'own_errors', 'caller_pods', 'caller_logs'],
   scheduling: ['analyzers', 'namespace_events'],
   image: ['analyzers', 'namespace_events', 'rollout_history'],
   flag_change: ['flag_flip', 'errors_after_pivot', 'pods', 'error_logs'],
   noisy_neighbor: ['node_events', 'cpu_trend'],
-  certificate: ['pods', 'error_logs', 'own_errors'],
+  certificate: ['pods', 'error_logs', 'caller_pods', 'caller_logs', 'own_errors'],
   external: ['caller_pods', 'caller_logs', 'pods', 'error_logs', 'own_errors'],
   unknown: [],
 };

@@ -15,6 +15,7 @@ import type { ToolSet } from '../tools/tool.js';
 import type { HypothesisDraft } from '../tree.js';
 import type { Hypothesis } from '../types.js';
 import { CATALOG, CHECKS, type CheckEnv } from './checks.js';
+import { discoverFromLogs, newDrafts, type DiscoveredDraft } from './discover.js';
 import { proposeFromContext } from './priors.js';
 import { DATADOG_QUERIES, PROMETHEUS_QUERIES, type RuleQueries } from './queries.js';
 
@@ -101,7 +102,12 @@ export class RulesRun implements PlannerRun {
   /** Per hypothesis: checks issued, and memos of earlier outputs. */
   readonly #issued = new Map<string, Set<string>>();
   readonly #memo = new Map<string, Map<string, unknown>>();
+  readonly #shared = new Map<string, unknown>();
   readonly #symptoms: TargetInfo[];
+  /** Hypotheses the logs pointed at, not yet handed to the engine. */
+  #discovered: DiscoveredDraft[] = [];
+  /** Per suspect: the service whose logs pointed at it (its caller). */
+  readonly #callers = new Map<string, string>();
 
   constructor(options: PlannerRunOptions, planner: RulesPlannerOptions = {}) {
     this.#context = options.context;
@@ -125,7 +131,9 @@ export class RulesRun implements PlannerRun {
     }
     const target = this.#target(hypothesis.suspect);
     const pivot = pivotFor(this.#context, hypothesis, target);
+    const caller = this.#callers.get(hypothesis.suspect);
     return {
+      ...(caller ? { caller } : {}),
       context: this.#context,
       hypothesis,
       target,
@@ -135,6 +143,7 @@ export class RulesRun implements PlannerRun {
       tools: this.#tools,
       queries: this.#queries,
       memo,
+      shared: this.#shared,
     };
   }
 
@@ -211,6 +220,7 @@ export class RulesRun implements PlannerRun {
           const judged = definition
             ? definition.assess(env, outcome)
             : { verdict: 'neutral' as const, weight: 0, rationale: 'no rule reads this output' };
+          this.#discovered.push(...discoverFromLogs(env, outcome));
           return { callId: outcome.callId, ...judged };
         });
         return {
@@ -233,16 +243,26 @@ export class RulesRun implements PlannerRun {
       (change) =>
         change.kind === 'deploy' && (change.entityId === suspect || change.entityId === hypothesis.suspect),
     );
-    if (deploy)
-      drafts.push({
-        category: 'deploy_regression',
-        suspect: deploy.entityId,
-        statement: `A deploy of ${name} broke it`,
-        prior: 0.4,
-      });
+    // Did it change? Asked even when the context saw no deploy of it: a dependency a few hops
+    // from the symptoms may have been rolled out outside the context's reach.
+    drafts.push({
+      category: 'deploy_regression',
+      suspect: deploy?.entityId ?? suspect,
+      statement: `A deploy of ${name} broke it`,
+      prior: deploy ? 0.4 : 0.2,
+    });
     drafts.push({ category: 'resource_saturation', suspect, statement: `${name} is saturated`, prior: 0.15 });
     drafts.push({ category: 'memory_leak', suspect, statement: `${name} leaks memory`, prior: 0.1 });
     return Promise.resolve(drafts);
+  }
+
+  /** Hypotheses the logs read so far point at (an expired certificate, DNS failures…), each once. */
+  discover(tree: readonly Hypothesis[]): HypothesisDraft[] {
+    for (const draft of this.#discovered)
+      if (draft.caller && !this.#callers.has(draft.suspect)) this.#callers.set(draft.suspect, draft.caller);
+    const fresh = newDrafts(this.#discovered, tree, (id) => this.#target(id).workload?.id ?? id);
+    this.#discovered = [];
+    return fresh;
   }
 
   shouldStop(tree: readonly Hypothesis[]): { stop: boolean; reason: string } {

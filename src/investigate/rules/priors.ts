@@ -10,7 +10,7 @@ export const BASE_PRIORS: Readonly<Record<HypothesisCategory, number>> = {
   flag_change: 0.2,
   resource_saturation: 0.1,
   memory_leak: 0.1,
-  dependency_failure: 0.08,
+  dependency_failure: 0.1,
   node_issue: 0.08,
   network_dns: 0.05,
   scheduling: 0.05,
