@@ -179,7 +179,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         message: 'claude needs integrations.anthropic.apiKey (ANTHROPIC_API_KEY)',
       },
     ]);
-  const rules = { now: () => clock.now() };
+  const rules = {
+    now: () => clock.now(),
+    // With Prometheus as the metrics source, the planner reads the same series verify does.
+    ...(prometheus.url && !(datadog.enabled && datadog.apiKey)
+      ? { queries: { errors: prometheus.errorsQuery, rps: prometheus.requestsQuery } }
+      : {}),
+  };
   const planner: Planner =
     useClaude && anthropic.apiKey
       ? createClaudePlanner({
