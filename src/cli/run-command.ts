@@ -34,8 +34,13 @@ export function runCommand(dependencies: BuildDependencies = {}): Command {
     try {
       await app.start();
     } catch (error) {
-      app.logger.fatal({ err: error }, 'nightshift could not start');
       await app.stop();
+      if (error instanceof ConfigError) {
+        // Found only at start (invalid policies, bad poller queries): the same one line per problem.
+        printConfigError(error, io);
+        return 2;
+      }
+      app.logger.fatal({ err: error }, 'nightshift could not start');
       return 1;
     }
     await stopped;

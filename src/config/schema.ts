@@ -348,6 +348,35 @@ const ingest = z
       3_000,
       'NIGHTSHIFT_INGEST_QUEUE_TIMEOUT_MS',
     ),
+    pollIntervalMs: durationMs(
+      'How often the git, Prometheus and Datadog pollers run',
+      60_000,
+      'NIGHTSHIFT_POLL_INTERVAL_MS',
+    ),
+    gitRepos: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          path: z.string().min(1),
+          services: z.array(z.string().min(1)),
+          host: z.string().min(1).optional(),
+          branch: z.string().min(1).optional(),
+        }),
+      )
+      .default([])
+      .meta({
+        fileOnly: true,
+        description: 'Local clones to follow: [{name: owner/repo, path, services: [...], host?, branch?}]',
+      }),
+    prometheusSloQueries: z.array(z.record(z.string(), z.unknown())).default([]).meta({
+      fileOnly: true,
+      description:
+        'SLO queries polled on Prometheus: [{service, metric, query, threshold, denominator?, ...}] (docs/ingest.md)',
+    }),
+    datadogSloQueries: z.array(z.record(z.string(), z.unknown())).default([]).meta({
+      fileOnly: true,
+      description: 'SLO queries polled on Datadog when integrations.datadog is enabled (docs/ingest.md)',
+    }),
     retryAfterSeconds: z.number().int().min(1).max(3600).default(5).meta({
       env: 'NIGHTSHIFT_INGEST_RETRY_AFTER_S',
       description: 'The Retry-After (seconds) of a 503 while Redis is unavailable',

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { join, resolve } from 'node:path';
 import { build, type App } from '../app/build.js';
 import type { IncidentJournalEntry } from '../app/agent/journal.js';
@@ -123,6 +125,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         options.policyDir ??
         (scenario.policy ? resolve(scenario.policy) : resolve(import.meta.dirname, '../../policies')),
       NIGHTSHIFT_INVESTIGATE_PLANNER: options.planner ?? 'rules',
+      NIGHTSHIFT_POLL_INTERVAL_MS: String(Math.max(500, Math.round(60_000 / speed))),
       NIGHTSHIFT_INVESTIGATE_RETRY_DELAY_MS: String(Math.round(60_000 / speed)),
       ...(options.graph?.backend === 'neo4j'
         ? { NIGHTSHIFT_GRAPH_BACKEND: 'neo4j', NEO4J_URI: options.graph.uri }
@@ -134,7 +137,17 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           }
         : {}),
     };
-    const config = loadConfig({ env, cwd: options.dataDir });
+    // The sim keeps a real git repository per service: the daemon follows them like local clones.
+    const gitRepos = sim.world
+      .services()
+      .flatMap((service) =>
+        service.repo && service.repoPath
+          ? [{ name: service.repo, path: service.repoPath, services: [service.name] }]
+          : [],
+      );
+    const configFile = join(options.dataDir, 'nightshift.yaml');
+    writeFileSync(configFile, stringify({ ingest: { gitRepos } }));
+    const config = loadConfig({ env, cwd: options.dataDir, file: configFile });
     app = build(config, {
       logger,
       clock: { now: () => sim.world.now() },

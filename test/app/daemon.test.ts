@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { spawnDaemon, waitFor, type DaemonProcess } from '../kit/daemon.js';
@@ -202,5 +203,29 @@ describe('the daemon', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  it('refuses to start with an invalid policy, one line per problem, exit 2', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      'apiVersion: nightshift.dev/v1\nkind: Policy\nmetadata: { name: broken }\nspec:\n  rules:\n    - name: r\n      match: { actions: ["k8s.*"] }\n      when: "action.kind =="\n      mode: autonomous\n',
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'run'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: {
+        PATH: process.env.PATH ?? '',
+        NIGHTSHIFT_PORT: '0',
+        NIGHTSHIFT_DATA_DIR: tempDir(),
+        NIGHTSHIFT_POLICY_DIR: dir,
+        REDIS_URL: inject('redisUrl'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^config: policy\.dir: .*broken\.yaml/m);
   });
 });

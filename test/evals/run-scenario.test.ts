@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runScenario, type StoryEvent } from '../../src/evals/run-scenario.js';
+import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { scoreScenario } from '../../src/evals/score.js';
 import { loadScenario } from '../../src/sim/scenario/load.js';
 import { testPrefix } from '../kit/prefix.js';
@@ -40,6 +43,25 @@ describe('a scenario end to end', () => {
     expect(postmortem).toContain('`k8s.rollback` on `shop/checkout`: executed and verified.');
     const audit = readFileSync(join(dataDir, 'daemon/audit.jsonl'), 'utf8').trim().split('\n');
     expect(audit.filter((line) => line.includes('"type":"executed"'))).toHaveLength(1);
+    const graph = await EmbeddedGraphStore.open({
+      dataDir: join(dataDir, 'daemon/graph'),
+      fsync: 'never',
+      logger: silentLogger(),
+      clock: systemClock,
+    });
+    try {
+      const stats = await graph.stats();
+      // Topology from the Kubernetes watchers, commits from the git poller, the incident and its tree.
+      expect(stats.entitiesByKind.Workload ?? 0).toBeGreaterThan(5);
+      expect(stats.entitiesByKind.Commit ?? 0).toBeGreaterThan(0);
+      expect(stats.entitiesByKind.Hypothesis ?? 0).toBeGreaterThan(0);
+      expect((await graph.get(incident?.id ?? ''))?.properties).toMatchObject({
+        cause: 'deploy_regression',
+        outcome: 'resolved',
+      });
+    } finally {
+      await graph.close();
+    }
     expect(run.observed.actions[0]).toMatchObject({
       action: 'k8s.rollback',
       target: 'checkout',

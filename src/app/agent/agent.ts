@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import {
@@ -16,6 +17,11 @@ import {
 import type { Config } from '../../config/index.js';
 import type { GraphStore } from '../../graph/store.js';
 import { startKubernetesIngest, type KubernetesIngest } from '../../ingest/kubernetes/index.js';
+import { createPollers, type PollerSettings } from '../../ingest/pollers/build-pollers.js';
+import { datadogConfiguration } from '../../ingest/pollers/datadog/datadog-api.js';
+import { sloQuerySchema, type SloQueryInput } from '../../ingest/pollers/metrics/slo-query.js';
+import { RedisPollStateStore } from '../../ingest/pollers/poll-state-store.js';
+import { POLL_QUEUE, pollerStage, schedulePollers } from '../../ingest/pollers/run-poll.js';
 import { redact } from '../../ingest/redact/redact.js';
 import type { Signal } from '../../ingest/signal.js';
 import type { SignalSink } from '../../ingest/sink.js';
@@ -35,7 +41,7 @@ import type { StageDefinition } from '../../loop/stage.js';
 import { createPolicyWatcher, formatProblem, loadPolicies, type PolicySet } from '../../policy/index.js';
 import type { RouteInstaller } from '../../server/http.js';
 import type { Clock } from '../../shared/clock.js';
-import { ConfigError, SystemError, describeError } from '../../shared/errors.js';
+import { ConfigError, SystemError, describeError, toIssues } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { createRuntimeControls, type RuntimeControls } from './controls.js';
 import { createKubernetesDetector } from './kubernetes-detector.js';
@@ -98,6 +104,37 @@ function kubeConfigFor(config: Config): k8s.KubeConfig | undefined {
   else kubeConfig.loadFromDefault();
   if (settings.context) kubeConfig.setCurrentContext(settings.context);
   return kubeConfig;
+}
+
+function sloQueries(raw: ReadonlyArray<Record<string, unknown>>, path: string): SloQueryInput[] {
+  return raw.map((query, index) => {
+    const parsed = sloQuerySchema.safeParse(query);
+    if (!parsed.success)
+      throw new ConfigError(
+        toIssues(parsed.error.issues).map((issue) => ({
+          path: `${path}[${index}]${issue.path ? `.${issue.path}` : ''}`,
+          message: issue.message,
+        })),
+      );
+    return query as SloQueryInput;
+  });
+}
+
+/** The pollers the configuration asks for: git clones, and SLO queries on Prometheus or Datadog. */
+function pollerSettings(config: Config): PollerSettings {
+  const { ingest, integrations } = config;
+  const intervalMs = ingest.pollIntervalMs;
+  const prometheusQueries = sloQueries(ingest.prometheusSloQueries, 'ingest.prometheusSloQueries');
+  const datadogQueries = sloQueries(ingest.datadogSloQueries, 'ingest.datadogSloQueries');
+  return {
+    ...(ingest.gitRepos.length > 0 ? { git: { repos: ingest.gitRepos, intervalMs } } : {}),
+    ...(integrations.prometheus.url && prometheusQueries.length > 0
+      ? { prometheus: { url: integrations.prometheus.url, intervalMs, sloQueries: prometheusQueries } }
+      : {}),
+    ...(integrations.datadog.enabled && datadogQueries.length > 0
+      ? { datadog: { intervalMs, deriveSlos: false, sloQueries: datadogQueries } }
+      : {}),
+  };
 }
 
 async function loadPolicySet(dir: string): Promise<PolicySet> {
@@ -299,6 +336,32 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...(options.registry ? { registry: options.registry } : {}),
   });
 
+  const pollers = createPollers(pollerSettings(config), {
+    ...(datadog.enabled && datadog.apiKey && datadog.appKey
+      ? {
+          datadog: datadogConfiguration({
+            apiKey: datadog.apiKey,
+            appKey: datadog.appKey,
+            baseUrl: datadog.baseUrl,
+          }),
+        }
+      : {}),
+    objectives: [],
+  });
+  for (const skipped of pollers.skipped) logger.warn({ poller: skipped }, 'poller left out');
+  const stages: Array<StageDefinition<never>> = [...pipeline.stages];
+  if (pollers.pollers.length > 0)
+    stages.push(
+      pollerStage(pollers.pollers, {
+        graph,
+        sink: options.sink,
+        states: new RedisPollStateStore(redis, prefix),
+        clock,
+        logger,
+      }) as unknown as StageDefinition<never>,
+    );
+  let pollQueue: Queue | undefined;
+
   const routes: RouteInstaller[] = [];
   if (slack) {
     routes.push(slack.routes);
@@ -320,7 +383,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const built = pipeline;
   return {
     pipeline: built,
-    stages: built.stages,
+    stages,
     routes,
     controls,
     journal,
@@ -328,6 +391,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async start() {
       await slack?.start();
       await built.start();
+      if (pollers.schedules.length > 0) {
+        pollQueue = new Queue(POLL_QUEUE, { connection: redis, prefix });
+        await schedulePollers(pollQueue, pollers.schedules);
+      }
       if (!kubeConfig) return;
       leader = startLeaderElection({
         connection: redis,
@@ -365,6 +432,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       await stopWatchers();
       await slack?.stop();
       await built.stop();
+      await pollQueue?.close();
       await audit.close();
     },
   };
