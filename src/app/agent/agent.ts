@@ -45,6 +45,7 @@ import { ConfigError, SystemError, describeError, toIssues } from '../../shared/
 import type { Logger } from '../../shared/logger.js';
 import { createRuntimeControls, type RuntimeControls } from './controls.js';
 import { createKubernetesDetector } from './kubernetes-detector.js';
+import { connectExternalTools, mcpRoutes } from './mcp.js';
 import { IncidentJournal } from './journal.js';
 import { createLoopDeps } from './loop-deps.js';
 import { prometheusSymptomCheck } from './symptoms.js';
@@ -192,8 +193,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   };
 
   const { anthropic, datadog, prometheus } = config.integrations;
+  const external = await connectExternalTools(config, logger);
   const tools = createInvestigationTools({
     graph,
+    extraTools: external.tools,
     ...(kubeConfig ? { kubernetes: { kubeConfig } } : {}),
     ...(datadog.enabled && datadog.apiKey && datadog.appKey
       ? {
@@ -363,6 +366,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   let pollQueue: Queue | undefined;
 
   const routes: RouteInstaller[] = [];
+  const mcp = mcpRoutes({
+    config,
+    graph,
+    policies: () => policies,
+    policiesDir: policyDir,
+    killSwitch: () => controls.current().killSwitch,
+    actionLog: executor.actionLog,
+    clock,
+    logger,
+  });
+  if (mcp) routes.push(mcp);
   if (slack) {
     routes.push(slack.routes);
     if (config.approvals.apiToken)
@@ -433,6 +447,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       await slack?.stop();
       await built.stop();
       await pollQueue?.close();
+      await external.connections.close();
       await audit.close();
     },
   };
