@@ -43,6 +43,7 @@ import type { RouteInstaller } from '../../server/http.js';
 import type { Clock } from '../../shared/clock.js';
 import { ConfigError, SystemError, describeError, toIssues } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { controlsApiRoutes } from './controls-api.js';
 import { createRuntimeControls, type RuntimeControls } from './controls.js';
 import { createKubernetesDetector } from './kubernetes-detector.js';
 import { connectExternalTools, mcpRoutes } from './mcp.js';
@@ -377,6 +378,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     logger,
   });
   if (mcp) routes.push(mcp);
+  if (config.approvals.apiToken)
+    routes.push(controlsApiRoutes({ controls, token: config.approvals.apiToken }));
   if (slack) {
     routes.push(slack.routes);
     if (config.approvals.apiToken)

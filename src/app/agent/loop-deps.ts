@@ -278,13 +278,30 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
       return { mode: decision.mode, reason, ...(decision.rule ? { rule: decision.rule } : {}) };
     },
 
-    execute: async (incident, proposal, decision) => {
+    execute: async (incident, proposal, decision, step) => {
       const input = await proposalInput(incident, proposal);
       const approver = decision.mode === 'approval' ? approverOf(decision) : undefined;
       const result = await executeProposal(
         approver ? { ...input, approval: { by: approver, at: clock.now() } } : input,
         parts.executor,
       );
+      if (approver && parts.slack) {
+        const approvalId = `${incident.key}.r${incident.round}.p${proposalIndex(step)}`;
+        const status =
+          result.status === 'executed' || result.status === 'duplicate'
+            ? 'succeeded'
+            : result.status === 'noop'
+              ? 'skipped'
+              : 'failed';
+        await parts.slack
+          .reportOutcome(approvalId, {
+            status,
+            summary: `${proposal.action} ${targetLabel(proposal)}: ${result.status}`,
+          })
+          .catch((error: unknown) =>
+            logger.warn({ err: describeError(error), approvalId }, 'could not report the outcome in Slack'),
+          );
+      }
       await journal.set(incident.id, 'execution', {
         action: proposal.action,
         target: targetLabel(proposal),
@@ -342,6 +359,9 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
 
     learn: async (incident) => {
       const entry = await journal.get(incident.id);
+      // An escalated incident nightshift later saw resolved closes its page too.
+      if (parts.pagerduty && incident.state === 'resolved' && (entry.escalations ?? []).length > 0)
+        await parts.pagerduty.resolve(incident.id);
       const execution = entry.execution;
       const decision = entry.decisions?.[0];
       const suspectKind = incident.rootCause?.suspect.startsWith('k8s:') ? 'Workload' : 'unknown';

@@ -1,0 +1,55 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { jsonError } from '../../server/errors.js';
+import type { RouteInstaller } from '../../server/http.js';
+import type { Secret } from '../../shared/secret.js';
+import type { RuntimeControls } from './controls.js';
+
+const body = z.strictObject({ on: z.boolean(), by: z.string().min(1).max(128).optional() });
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * `GET /api/controls` and `POST /api/controls/kill-switch {on, by?}`: the kill switch from the
+ * API, the same one Slack's `/nightshift pause|resume` flips, for every replica. Bearer token
+ * (`approvals.apiToken`); 401 without it, 400 naming the problem for a bad body.
+ */
+export function controlsApiRoutes(options: { controls: RuntimeControls; token: Secret }): RouteInstaller {
+  const authorised = (header: string | undefined): boolean => {
+    const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+    return (
+      match?.[1] !== undefined && timingSafeEqual(digest(match[1].trim()), digest(options.token.reveal()))
+    );
+  };
+  return (app) => {
+    app.get('/api/controls', (context) => {
+      if (!authorised(context.req.header('authorization')))
+        return jsonError(context, 401, 'unauthorized', 'a bearer token is required');
+      return context.json(options.controls.current());
+    });
+    app.post('/api/controls/kill-switch', async (context) => {
+      if (!authorised(context.req.header('authorization')))
+        return jsonError(context, 401, 'unauthorized', 'a bearer token is required');
+      let raw: unknown;
+      try {
+        raw = await context.req.json();
+      } catch {
+        return jsonError(context, 400, 'invalid_json', 'the body is not JSON');
+      }
+      const parsed = body.safeParse(raw);
+      if (!parsed.success)
+        return jsonError(
+          context,
+          400,
+          'invalid_body',
+          parsed.error.issues
+            .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+            .join('; '),
+        );
+      await options.controls.setKillSwitch(parsed.data.on, `api:${parsed.data.by ?? 'unknown'}`);
+      return context.json(options.controls.current());
+    });
+  };
+}
