@@ -186,22 +186,25 @@ describe('the loop', () => {
     ]);
   });
 
-  it('notes shadow suggestions without acting', async () => {
-    const loop = await world({ decide: () => ({ mode: 'shadow', reason: 'shadow mode' }) });
+  it('notes shadow suggestions without acting, and pages a person with them', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const loop = await world({ decide: () => ({ mode: 'shadow', reason: 'shadow mode' }) }, { prefix });
     await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Shadowed' }));
     let incident: Incident | undefined;
     await waitFor(
       async () => {
         [incident] = await loop.pipeline.incidents.list();
-        return incident?.notes.some((note) => note.what === 'suggested') ?? false;
+        return incident?.state === 'escalated';
       },
       10_000,
       50,
     );
-    expect(incident?.state).toBe('investigating');
     expect(incident?.notes.find((note) => note.what === 'suggested')?.reason).toContain(
       restartProposal.action,
     );
+    expect(incident?.transitions.at(-1)?.reason).toMatch(/^shadow mode: nightshift only suggested /);
+    const counts = await effectCounts(loop.redis, prefix, incident?.key ?? '');
+    expect(counts).toMatchObject({ execute: 0, escalate: 1 });
   });
 
   it('retries a failing step with backoff, and keeps and counts a job that fails for good', async () => {

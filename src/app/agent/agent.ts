@@ -273,6 +273,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             const match = /^(.+)\.r(\d+)\.p(\d+)$/.exec(approvalId);
             const pipeline = late.pipeline;
             if (!match || !pipeline) return;
+            // A person engaged with the incident: its page, if it has one, is acknowledged.
+            if (pagerduty && ((await journal.get(incidentId)).escalations ?? []).length > 0)
+              await pagerduty
+                .acknowledge(incidentId)
+                .catch((error: unknown) =>
+                  logger.warn({ err: describeError(error), incidentId }, 'could not acknowledge the page'),
+                );
             if (decision === 'approved') {
               const answer = await pipeline.approve(match[1] as string, Number(match[3]), by);
               if ('error' in answer) logger.warn({ approvalId, error: answer.error }, 'approval not applied');

@@ -14,8 +14,8 @@ export interface ResponsePlan {
 /**
  * respond: asks the policy about each proposal (each answer recorded once), then takes the first
  * autonomous proposal to execute; otherwise waits for approval of the first that needs it;
- * otherwise notes shadow suggestions and leaves the incident to clear or be escalated by a
- * person; when every proposal is denied, escalates.
+ * otherwise notes shadow suggestions and escalates with them (a person has to act); when every
+ * proposal is denied, escalates.
  */
 export const respondStage: LoopStage<typeof roundPayload, LoopContext> = {
   name: 'respond',
@@ -106,7 +106,16 @@ async function act(
       const reason = `round ${round}: ${describe(index)} (${decisions[index]?.reason ?? ''})`;
       if (!noted.has(reason)) await context.store.note(incidentKey, { by: actor, what: 'suggested', reason });
     }
-    return undefined;
+    // Nobody will act on a suggestion unless a person is told: page with it.
+    const suggested = shadow.map((index) => describe(index)).join('; ');
+    return escalate(
+      context,
+      incident,
+      round,
+      `shadow mode: nightshift only suggested ${suggested}; a person has to act`,
+      actor,
+      signal,
+    );
   }
   const incident = await mustGet(context, incidentKey);
   const reasons = decisions.map((decision) => decision.reason).join('; ');
