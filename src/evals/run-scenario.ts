@@ -51,6 +51,8 @@ export interface ScenarioRun {
   observed: ObservedRun;
   incidents: Incident[];
   journals: Record<string, IncidentJournalEntry>;
+  /** What reached the sim's PagerDuty: `action dedupKey`, in order. */
+  pages: string[];
   dataDir: string;
 }
 
@@ -292,7 +294,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       ...(diagnoseWallMs !== undefined ? { diagnoseWallMs } : {}),
     };
     options.onEvent?.({ kind: 'done', observed });
-    return { observed, incidents, journals, dataDir: options.dataDir };
+    const pages = vendors.pagerduty.events.map((event) => `${event.action} ${event.dedupKey}`);
+    return { observed, incidents, journals, pages, dataDir: options.dataDir };
   } finally {
     await app?.stop();
     await sim.stop();

@@ -34,6 +34,13 @@ describe('a scenario end to end', () => {
     const score = scoreScenario(scenario, run.observed);
     expect(score.failures).toEqual([]);
     const incident = run.incidents[0];
+    // First of its kind and awaiting a human: the on-call is paged; the approval acknowledges the
+    // page and it resolves with the incident.
+    expect(run.pages).toEqual([
+      `trigger ${incident?.id}`,
+      `acknowledge ${incident?.id}`,
+      `resolve ${incident?.id}`,
+    ]);
     expect(incident?.rootCause).toMatchObject({ category: 'deploy_regression' });
     const postmortem = readFileSync(
       join(dataDir, 'daemon/postmortems', `${(incident?.id ?? '').replace(/[^\w.-]+/g, '_')}.md`),

@@ -274,7 +274,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             const pipeline = late.pipeline;
             if (!match || !pipeline) return;
             // A person engaged with the incident: its page, if it has one, is acknowledged.
-            if (pagerduty && ((await journal.get(incidentId)).escalations ?? []).length > 0)
+            const entry = await journal.get(incidentId);
+            if (pagerduty && ((entry.escalations ?? []).length > 0 || entry.pagedAt !== undefined))
               await pagerduty
                 .acknowledge(incidentId)
                 .catch((error: unknown) =>

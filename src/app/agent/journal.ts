@@ -21,6 +21,8 @@ export interface IncidentJournalEntry {
   verify?: VerifyRequest;
   verified?: { ok: boolean; at: number; reason: string };
   escalations?: Array<{ at: number; reason: string }>;
+  /** When the on-call was paged without an escalation (an approval of a first-of-its-kind case). */
+  pagedAt?: number;
   /** Slack thread of the incident, once posted. */
   thread?: { channel: string; ts: string };
 }

@@ -240,6 +240,26 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
       }
       const { decision } = answer;
       const reason = decision.reasons.join('; ') || `policy: ${decision.mode}`;
+      // A first-of-its-kind case that a human must approve also pages the on-call, so the
+      // approval does not wait on someone happening to read Slack. Paged once per incident.
+      const firstOfItsKind = (input.facts?.pattern?.seen ?? 0) === 0;
+      if (parts.pagerduty && firstOfItsKind && decision.mode === 'approval' && proposalIndex(step) === 0) {
+        await parts.pagerduty.trigger({
+          incidentId: incident.id,
+          summary: `${incident.title}: approval needed for ${proposal.action} ${targetLabel(proposal)}`.slice(
+            0,
+            1000,
+          ),
+          severity: incident.severity,
+          startedAt: incident.openedAt,
+          ...(incident.rootCause
+            ? { rootCause: incident.rootCause.statement, confidence: incident.rootCause.confidence }
+            : {}),
+          proposedAction: `${proposal.action} ${targetLabel(proposal)}`,
+          reason: 'first of its kind: no earlier incident of this pattern; a human decides',
+        });
+        await journal.set(incident.id, 'pagedAt', clock.now());
+      }
       const entry = await journal.get(incident.id);
       await journal.set(incident.id, 'decisions', [
         ...(entry.decisions ?? []),
@@ -360,7 +380,8 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
     learn: async (incident) => {
       const entry = await journal.get(incident.id);
       // An escalated incident nightshift later saw resolved closes its page too.
-      if (parts.pagerduty && incident.state === 'resolved' && (entry.escalations ?? []).length > 0)
+      const paged = (entry.escalations ?? []).length > 0 || entry.pagedAt !== undefined;
+      if (parts.pagerduty && incident.state === 'resolved' && paged)
         await parts.pagerduty.resolve(incident.id);
       const execution = entry.execution;
       const decision = entry.decisions?.[0];
