@@ -267,9 +267,16 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           journal.execution?.action === decision.action &&
           journal.execution.target === decision.target &&
           (journal.execution.status === 'executed' || journal.execution.status === 'duplicate');
+        const name = decision.target.split('/').pop() ?? decision.target;
+        // A flag is set on behalf of the service that reads it: that is the target scenarios name.
+        const flag =
+          decision.action === 'flags.set'
+            ? (await graph.find({ kind: 'FeatureFlag', where: { key: name }, limit: 1 }))[0]
+            : undefined;
+        const owner = flag?.properties.service;
         actions.push({
           action: decision.action,
-          target: decision.target.split('/').pop() ?? decision.target,
+          target: typeof owner === 'string' ? owner : name,
           mode: decision.decision.mode,
           executed,
         });

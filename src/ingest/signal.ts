@@ -20,6 +20,7 @@ export const SIGNAL_SOURCES = [
   'git',
   'logs',
   'prometheus',
+  'flags',
   'sim',
 ] as const;
 export type SignalSource = (typeof SIGNAL_SOURCES)[number];

@@ -19,6 +19,7 @@ import type { GraphStore } from '../../graph/store.js';
 import { startKubernetesIngest, type KubernetesIngest } from '../../ingest/kubernetes/index.js';
 import { createPollers, type PollerSettings } from '../../ingest/pollers/build-pollers.js';
 import { datadogConfiguration } from '../../ingest/pollers/datadog/datadog-api.js';
+import { flagsPoller } from '../../ingest/pollers/flags/flags-poller.js';
 import { sloQuerySchema, type SloQueryInput } from '../../ingest/pollers/metrics/slo-query.js';
 import { RedisPollStateStore } from '../../ingest/pollers/poll-state-store.js';
 import { POLL_QUEUE, pollerStage, schedulePollers } from '../../ingest/pollers/run-poll.js';
@@ -360,6 +361,15 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       : {}),
     objectives: [],
   });
+  if (flagsSettings.url) {
+    pollers.pollers.push(
+      flagsPoller({
+        url: flagsSettings.url,
+        ...(flagsSettings.token ? { token: flagsSettings.token.reveal() } : {}),
+      }),
+    );
+    pollers.schedules.push({ poller: 'flags', everyMs: config.ingest.pollIntervalMs });
+  }
   for (const skipped of pollers.skipped) logger.warn({ poller: skipped }, 'poller left out');
   const stages: Array<StageDefinition<never>> = [...pipeline.stages];
   if (pollers.pollers.length > 0)

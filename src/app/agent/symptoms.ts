@@ -34,8 +34,13 @@ export function prometheusSymptomCheck(options: {
   return async (request, signal): Promise<SymptomReading> => {
     const target = request.target;
     if (target.kind === 'Node') return { healthy: true, detail: `node ${target.name} is cordoned` };
-    const named = request.params.service;
-    const service = target.kind === 'FeatureFlag' && typeof named === 'string' ? named : target.name;
+    // A flag is checked on the service that reads it.
+    let service = target.name;
+    if (target.kind === 'FeatureFlag') {
+      const [flag] = await options.graph.find({ kind: 'FeatureFlag', where: { key: target.name }, limit: 1 });
+      const owner = flag?.properties.service;
+      if (typeof owner === 'string') service = owner;
+    }
     const entity = await options.graph.get(serviceId(service));
     const slo = entity?.properties.sloErrorRate;
     const limit = typeof slo === 'number' && slo > 0 ? slo : DEFAULT_ERROR_RATIO;
