@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { listen } from './vendors/http/loopback.js';
 import type { SimFlagValue, SimWorld } from './world/types.js';
 
 /** How to start the flag provider. */
@@ -135,32 +135,9 @@ export async function startFlagsServer(options: FlagsServerOptions): Promise<Fla
       throw error;
     }
   };
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.error({ err: error }, 'flag server request failed');
-      if (!response.headersSent) send(response, 500, { error: 'internal error' });
-      else response.destroy();
-    });
+  return listen(handle, {
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    logger,
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
 }

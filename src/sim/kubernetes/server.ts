@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { silentLogger, type Logger } from '../../shared/logger.js';
+import { listen } from '../vendors/http/loopback.js';
 import { KubeApiError, badRequest, notFound } from '../world/kube-errors.js';
 import type { KubeObject } from '../world/kube-object.js';
 import { patchTypeOf } from '../world/patch.js';
@@ -390,34 +390,11 @@ class Handler {
 export async function startKubernetesServer(options: KubernetesServerOptions): Promise<KubernetesServer> {
   const logger = options.logger ?? silentLogger();
   const handler = new Handler({ ...options, logger });
-  const server = createServer((request, response) => {
-    handler.handle(request, response).catch((error: unknown) => {
-      logger.error({ err: error }, 'kubernetes sim handler failed');
-      if (!response.headersSent)
-        sendJson(response, 500, { kind: 'Status', status: 'Failure', code: 500, reason: 'InternalError' });
-      else response.destroy();
-    });
+  return listen((request, response) => handler.handle(request, response), {
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    logger,
+    errorBody: { kind: 'Status', status: 'Failure', code: 500, reason: 'InternalError' },
+    beforeClose: () => handler.closeWatches(),
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        handler.closeWatches();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
 }

@@ -14,6 +14,10 @@ export interface ListenOptions {
   /** Default 0: a free port chosen by the kernel. */
   port?: number;
   logger?: Logger;
+  /** The JSON body of the 500 a failing handler answers with; default `{error: 'internal error'}`. */
+  errorBody?: unknown;
+  /** Runs first on `close()`, e.g. to end long-lived responses such as watches. */
+  beforeClose?: () => void;
 }
 
 /** A running loopback HTTP server. `close()` is safe to call twice and ends open connections. */
@@ -65,10 +69,10 @@ export async function listen(
     Promise.resolve()
       .then(() => handler(request, response))
       .catch((error: unknown) => {
-        logger.error({ err: error, path: request.url }, 'vendor server handler failed');
+        logger.error({ err: error, path: request.url }, 'sim server handler failed');
         if (!response.headersSent) {
           response.writeHead(500, { 'content-type': 'application/json' });
-          response.end(JSON.stringify({ error: 'internal error' }));
+          response.end(JSON.stringify(options.errorBody ?? { error: 'internal error' }));
         } else {
           response.destroy();
         }
@@ -88,6 +92,7 @@ export async function listen(
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        options.beforeClose?.();
         server.close(() => resolve());
         server.closeAllConnections();
       });
