@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { describeError } from '../../shared/errors.js';
 import { sample } from './bound.js';
 import { topMessages } from './kubernetes.js';
-import { describeDigest, digestSeries, type MetricOutput } from './series.js';
+import { digestSeries, metricResult, type MetricOutput } from './series.js';
 import { defineTool, type ReadOnlyTool, type ToolResult } from './tool.js';
 
 /** Options of the Datadog tools. */
@@ -61,26 +61,14 @@ export function createDatadogTools(options: DatadogToolsOptions): ReadOnlyTool[]
       const from = Math.floor((context.now - input.fromMinutesAgo * 60_000) / 1000);
       try {
         const reply = await metrics.queryMetrics({ from, to, query: input.query });
-        const series = (reply.series ?? [])
-          .map((item) =>
-            digestSeries(
-              item.scope ?? item.metric ?? input.query,
-              (item.pointlist ?? []).map((point) => [Number(point[0]), point[1] ?? null] as const),
-              input.pivotMs,
-            ),
-          )
-          .filter((digest) => digest !== undefined);
-        if (series.length === 0)
-          return {
-            status: 'no_data',
-            summary: `no series for ${input.query}`,
-            data: { query: input.query, series },
-          };
-        return {
-          status: 'ok',
-          summary: series.slice(0, 3).map(describeDigest).join(' | '),
-          data: { query: input.query, series },
-        };
+        const series = (reply.series ?? []).map((item) =>
+          digestSeries(
+            item.scope ?? item.metric ?? input.query,
+            (item.pointlist ?? []).map((point) => [Number(point[0]), point[1] ?? null] as const),
+            input.pivotMs,
+          ),
+        );
+        return metricResult(input.query, series);
       } catch (error) {
         return { status: 'error', summary: `datadog metrics: ${describeError(error)}` };
       }

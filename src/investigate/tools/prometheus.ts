@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeError } from '../../shared/errors.js';
-import { describeDigest, digestSeries, type MetricOutput } from './series.js';
+import { digestSeries, metricResult, type MetricOutput } from './series.js';
 import { defineTool, type ReadOnlyTool, type ToolResult } from './tool.js';
 
 /** Options of the Prometheus tool. */
@@ -60,26 +60,14 @@ export function createPrometheusTools(options: PrometheusToolsOptions): ReadOnly
         const body = (await response.json()) as RangeReply;
         if (!response.ok || body.status !== 'success')
           return { status: 'error', summary: `prometheus: ${response.status} ${body.error ?? ''}`.trim() };
-        const series = (body.data?.result ?? [])
-          .map((item) =>
-            digestSeries(
-              labelsOf(item.metric),
-              (item.values ?? []).map(([t, value]) => [t * 1000, Number(value)] as const),
-              input.pivotMs,
-            ),
-          )
-          .filter((digest) => digest !== undefined);
-        if (series.length === 0)
-          return {
-            status: 'no_data',
-            summary: `no series for ${input.query}`,
-            data: { query: input.query, series },
-          };
-        return {
-          status: 'ok',
-          summary: series.slice(0, 3).map(describeDigest).join(' | '),
-          data: { query: input.query, series },
-        };
+        const series = (body.data?.result ?? []).map((item) =>
+          digestSeries(
+            labelsOf(item.metric),
+            (item.values ?? []).map(([t, value]) => [t * 1000, Number(value)] as const),
+            input.pivotMs,
+          ),
+        );
+        return metricResult(input.query, series);
       } catch (error) {
         return { status: 'error', summary: `prometheus: ${describeError(error)}` };
       }

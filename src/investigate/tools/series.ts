@@ -1,3 +1,4 @@
+import type { ToolResult } from './tool.js';
 /** A numeric series reduced to what an investigation reads: level, extremes, trend and a before/after split. */
 export interface SeriesDigest {
   /** Which series (tags or labels). */
@@ -75,4 +76,19 @@ export function describeDigest(digest: SeriesDigest): string {
 export interface MetricOutput {
   query: string;
   series: SeriesDigest[];
+}
+
+/** The result of a metric query: the digests kept, `no_data` when there are none. */
+export function metricResult(
+  query: string,
+  digests: ReadonlyArray<SeriesDigest | undefined>,
+): ToolResult<MetricOutput> {
+  const series = digests.filter((digest) => digest !== undefined);
+  if (series.length === 0)
+    return { status: 'no_data', summary: `no series for ${query}`, data: { query, series } };
+  return {
+    status: 'ok',
+    summary: series.slice(0, 3).map(describeDigest).join(' | '),
+    data: { query, series },
+  };
 }
