@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerCheck } from '../server/bearer.js';
 import { jsonError } from '../server/errors.js';
 import type { RouteInstaller } from '../server/http.js';
 import { ConfigError } from '../shared/errors.js';
@@ -26,10 +26,6 @@ export interface McpHttpOptions {
   logger: Logger;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
 /**
  * Mounts MCP over Streamable HTTP, stateless: each POST gets its own server and transport and
  * is answered with JSON (no sessions, no server-initiated streams), so any replica can serve
@@ -46,15 +42,11 @@ export function mcpHttpRoutes(options: McpHttpOptions): RouteInstaller {
       },
     ]);
   }
-  const expected = digest(token);
   const path = options.path ?? DEFAULT_MCP_PATH;
   const logger = options.logger.child({ component: 'mcp-http' });
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
 
-  const authorized = (header: string | undefined): boolean => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
-  };
+  const authorized = bearerCheck(options.token);
 
   return (app) => {
     app.all(path, async (context) => {

@@ -1,15 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { jsonError } from '../../server/errors.js';
+import { bearerCheck } from '../../server/bearer.js';
 import type { RouteInstaller } from '../../server/http.js';
 import type { Secret } from '../../shared/secret.js';
 import type { RuntimeControls } from './controls.js';
 
 const body = z.strictObject({ on: z.boolean(), by: z.string().min(1).max(128).optional() });
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
 
 /**
  * `GET /api/controls` and `POST /api/controls/kill-switch {on, by?}`: the kill switch from the
@@ -17,12 +13,7 @@ function digest(text: string): Buffer {
  * (`approvals.apiToken`); 401 without it, 400 naming the problem for a bad body.
  */
 export function controlsApiRoutes(options: { controls: RuntimeControls; token: Secret }): RouteInstaller {
-  const authorised = (header: string | undefined): boolean => {
-    const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-    return (
-      match?.[1] !== undefined && timingSafeEqual(digest(match[1].trim()), digest(options.token.reveal()))
-    );
-  };
+  const authorised = bearerCheck(options.token);
   return (app) => {
     app.get('/api/controls', (context) => {
       if (!authorised(context.req.header('authorization')))

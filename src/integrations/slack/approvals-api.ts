@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { RouteInstaller, ServerEnv } from '../../server/http.js';
+import { bearerCheck } from '../../server/bearer.js';
 import { jsonError } from '../../server/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Secret } from '../../shared/secret.js';
@@ -27,16 +27,6 @@ const bodySchema = z
   })
   .strict();
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function authorised(header: string | undefined, token: Secret): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!match?.[1]) return false;
-  return timingSafeEqual(digest(match[1].trim()), digest(token.reveal()));
-}
-
 /**
  * `POST /api/approvals/:id/approve` and `…/reject`: the same atomic decision as the Slack
  * buttons, for the console and scripts. Bearer token auth; an optional JSON body `{by}` names
@@ -45,11 +35,12 @@ function authorised(header: string | undefined, token: Secret): boolean {
  */
 export function approvalsApiRoutes(options: ApprovalsApiOptions): RouteInstaller {
   const logger = options.logger.child({ component: 'approvals-api' });
+  const authorised = bearerCheck(options.token);
   const handle = async (
     context: Context<ServerEnv>,
     decision: 'approved' | 'rejected',
   ): Promise<Response> => {
-    if (!authorised(context.req.header('authorization'), options.token)) {
+    if (!authorised(context.req.header('authorization'))) {
       context.header('www-authenticate', 'Bearer realm="nightshift"');
       return jsonError(context, 401, 'unauthorized', 'send Authorization: Bearer <approvals API token>');
     }
