@@ -138,7 +138,7 @@ export function proposalsFor(
           ...base,
           action: 'flags.set',
           target: { kind: 'FeatureFlag', name: key, id: root.suspect },
-          params: { key, value: previous },
+          params: { value: previous },
           rationale: `Set flag ${key} back to ${JSON.stringify(previous)}, its value before the flip`,
         },
       ];

@@ -60,15 +60,15 @@ export async function targetFacts(
 }
 
 /**
- * The catalog's parameters for a proposal: the investigator speaks in intentions (`factor: 2`,
- * the flag's key beside its value), the catalog in exact, strict parameters.
+ * The catalog's parameters for a proposal: a scale-up the investigator proposes as a factor (it
+ * may not know the live count) becomes an exact replica count from the live object, never above
+ * the catalog's 2× bound.
  */
 export function catalogParams(
   action: string,
   params: Record<string, unknown>,
   target: ActionTarget,
 ): Record<string, unknown> {
-  if (action === 'flags.set') return { value: params.value };
   if (action === 'k8s.scale' && typeof params.replicas !== 'number') {
     const factor = typeof params.factor === 'number' && params.factor > 1 ? Math.min(params.factor, 2) : 2;
     const current = target.replicas ?? 1;
