@@ -10,6 +10,27 @@ export interface PatternSignature {
   tokens: string[];
 }
 
+/** What a pattern is: the cause, what it was found on, the change behind it and the fix. */
+export interface PatternParts {
+  category: string;
+  /** The suspect's kind (the action target's Kubernetes kind, `Node`, `FeatureFlag`…). */
+  suspectKind: string;
+  tier?: string;
+  changeType?: string;
+  action?: string;
+}
+
+/** The stable key of a pattern; the same parts give the same key wherever it is computed. */
+export function patternKey(parts: PatternParts): string {
+  return `pattern:${stableHash(
+    parts.category,
+    parts.suspectKind,
+    parts.tier ?? 'standard',
+    parts.changeType ?? 'none',
+    parts.action ?? 'none',
+  ).slice(0, 16)}`;
+}
+
 /**
  * The signature of an ended incident. The pattern key deliberately leaves out the service
  * name so that "a bad deploy of a critical stateless service fixed by rollback" is one pattern
@@ -22,7 +43,7 @@ export function patternSignature(outcome: IncidentOutcome): PatternSignature {
   const tier = outcome.suspect?.tier ?? 'standard';
   const change = outcome.changeType ?? 'none';
   const action = outcome.remediation?.action ?? 'none';
-  const key = `pattern:${stableHash(category, kind, tier, change, action).slice(0, 16)}`;
+  const key = patternKey({ category, suspectKind: kind, tier, changeType: change, action });
   const tokens = normalizeSignature([
     `category:${category}`,
     `kind:${kind}`,

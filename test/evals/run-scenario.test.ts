@@ -5,6 +5,7 @@ import { runScenario, type StoryEvent } from '../../src/evals/run-scenario.js';
 import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { patternKey } from '../../src/learn/index.js';
 import { scoreScenario } from '../../src/evals/score.js';
 import { loadScenario } from '../../src/sim/scenario/load.js';
 import { testPrefix } from '../kit/prefix.js';
@@ -66,6 +67,16 @@ describe('a scenario end to end', () => {
         cause: 'deploy_regression',
         outcome: 'resolved',
       });
+      // Learned under the key respond reads the policy's pattern facts from, so autonomy can accrue.
+      expect((await graph.get(incident?.id ?? ''))?.properties.patternKey).toBe(
+        patternKey({
+          category: 'deploy_regression',
+          suspectKind: 'Deployment',
+          tier: 'critical',
+          changeType: 'deploy',
+          action: 'k8s.rollback',
+        }),
+      );
     } finally {
       await graph.close();
     }

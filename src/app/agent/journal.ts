@@ -15,7 +15,14 @@ export interface IncidentJournalEntry {
     at: number;
   };
   /** Decisions per proposal, in the order proposed. */
-  decisions?: Array<{ action: string; target: string; decision: Decision }>;
+  decisions?: Array<{
+    action: string;
+    target: string;
+    /** The target's kind and tier, which with the cause make the pattern the decision counts for. */
+    targetKind: string;
+    tier?: string;
+    decision: Decision;
+  }>;
   /** The last execution, and what verify needs. */
   execution?: { action: string; target: string; status: ExecutionResult['status']; at: number; by?: string };
   verify?: VerifyRequest;

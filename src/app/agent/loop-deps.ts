@@ -15,7 +15,7 @@ import { investigate, type InvestigateDependencies } from '../../investigate/ind
 import {
   learnFromIncident,
   patternFacts,
-  patternSignature,
+  patternKey,
   type IncidentOutcome,
   type PatternStore,
 } from '../../learn/index.js';
@@ -96,25 +96,14 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
       environment: parts.environment,
     });
     const category = incident.rootCause?.category ?? 'unknown';
-    const signature = patternSignature({
-      incidentId: incident.id,
-      title: incident.title,
-      severity: severityOf(incident.severity),
-      openedAt: incident.openedAt,
-      endedAt: clock.now(),
-      state: 'resolved',
-      symptoms: [],
-      suspect: {
-        id: proposal.target.id ?? proposal.target.name,
-        kind: proposal.target.kind,
-        ...(target.tier ? { tier: target.tier } : {}),
-      },
-      rootCause: { category, statement: '', confidence: incident.rootCause?.confidence ?? 0 },
+    const key = patternKey({
+      category,
+      suspectKind: proposal.target.kind,
+      ...(target.tier ? { tier: target.tier } : {}),
       ...(CHANGE_TYPES[category] ? { changeType: CHANGE_TYPES[category] } : {}),
-      remediation: { action: proposal.action, target: '', mode: 'shadow', disposition: 'suggested' },
-      timeline: [],
+      action: proposal.action,
     });
-    const record = await parts.patterns.get(signature.key);
+    const record = await parts.patterns.get(key);
     return {
       incidentId: incident.id,
       action: proposal.action as ProposalInput['action'],
@@ -266,6 +255,8 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         {
           action: proposal.action,
           target: targetLabel(proposal),
+          targetKind: proposal.target.kind,
+          ...(input.target.tier ? { tier: input.target.tier } : {}),
           decision: { mode: decision.mode, reason, ...(decision.rule ? { rule: decision.rule } : {}) },
         },
       ]);
@@ -385,7 +376,6 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         await parts.pagerduty.resolve(incident.id);
       const execution = entry.execution;
       const decision = entry.decisions?.[0];
-      const suspectKind = incident.rootCause?.suspect.startsWith('k8s:') ? 'Workload' : 'unknown';
       const category = incident.rootCause?.category ?? 'unknown';
       const outcome: IncidentOutcome = {
         incidentId: incident.id,
@@ -395,7 +385,16 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         endedAt: incident.updatedAt,
         state: incident.state === 'escalated' ? 'escalated' : 'resolved',
         symptoms: [],
-        ...(incident.rootCause ? { suspect: { id: incident.rootCause.suspect, kind: suspectKind } } : {}),
+        // The pattern is counted for what was acted on, as respond keyed it for the policy.
+        ...(incident.rootCause
+          ? {
+              suspect: {
+                id: incident.rootCause.suspect,
+                kind: decision?.targetKind ?? 'unknown',
+                ...(decision?.tier ? { tier: decision.tier } : {}),
+              },
+            }
+          : {}),
         ...(incident.rootCause
           ? {
               rootCause: {
