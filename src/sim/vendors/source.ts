@@ -4,40 +4,13 @@
  * milliseconds since the Unix epoch.
  */
 
-/** The per-service series the world keeps, in the world's own units. */
-export type MetricName =
-  | 'rps'
-  | 'latencyP50Ms'
-  | 'latencyP99Ms'
-  | 'errorRate'
-  | 'cpu'
-  | 'memoryMi'
-  | 'restarts'
-  | 'replicasReady'
-  | 'dbConnectionsInUse'
-  | 'dbConnectionsMax'
-  | 'cacheMemoryMi'
-  | 'cacheMemoryMaxMi'
-  | 'cacheEvictions'
-  | 'cacheFragmentationRatio';
+import { SIM_METRIC_NAMES, type SimMetricName } from '../world/types.js';
+
+/** The per-service series the world keeps, in the world's own units (see `SimMetricName`). */
+export type MetricName = SimMetricName;
 
 /** Every metric name, in a stable order. */
-export const METRIC_NAMES: readonly MetricName[] = [
-  'rps',
-  'latencyP50Ms',
-  'latencyP99Ms',
-  'errorRate',
-  'cpu',
-  'memoryMi',
-  'restarts',
-  'replicasReady',
-  'dbConnectionsInUse',
-  'dbConnectionsMax',
-  'cacheMemoryMi',
-  'cacheMemoryMaxMi',
-  'cacheEvictions',
-  'cacheFragmentationRatio',
-];
+export const METRIC_NAMES: readonly MetricName[] = SIM_METRIC_NAMES;
 
 /** One sample: sim time `t` (ms) and its value. */
 export interface SeriesPoint {
