@@ -26,6 +26,7 @@ export function mcpInvestigationTool(tool: McpInvestigationTool): ReadOnlyTool {
     name: tool.safeName,
     description: `${tool.description} (external MCP server "${tool.server}", read-only by configuration)`,
     input: z.record(z.string(), z.unknown()),
+    inputJsonSchema: tool.inputSchema,
     async run(input, context) {
       const output = await tool.call(input, context.signal);
       if (output.isError) return { status: 'error', summary: output.text.slice(0, 500) };

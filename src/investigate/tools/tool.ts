@@ -33,6 +33,8 @@ export interface ReadOnlyTool<I = unknown, O = unknown> {
   readonly description: string;
   readonly readOnly: true;
   readonly input: z.ZodType<I>;
+  /** The input's JSON Schema as a model sees it, when the zod schema cannot say it (an external tool's own). */
+  readonly inputJsonSchema?: Record<string, unknown>;
   /** Largest serialized `data`, in characters; default `DEFAULT_OUTPUT_BUDGET_CHARS`. */
   readonly outputBudgetChars?: number;
   run(input: I, context: ToolRunContext): Promise<ToolResult<O>>;
@@ -43,6 +45,7 @@ export function defineTool<S extends z.ZodType, O>(tool: {
   name: string;
   description: string;
   input: S;
+  inputJsonSchema?: Record<string, unknown>;
   outputBudgetChars?: number;
   run(input: z.output<S>, context: ToolRunContext): Promise<ToolResult<O>>;
 }): ReadOnlyTool<z.output<S>, O> {
@@ -175,6 +178,10 @@ export function createToolSet(tools: readonly ReadOnlyTool[], options: ToolSetOp
 
 /** A JSON schema of a tool's input, for a model's tool list. */
 export function inputJsonSchema(tool: ReadOnlyTool): Record<string, unknown> {
+  if (tool.inputJsonSchema) {
+    const { $schema: _ignored, ...own } = tool.inputJsonSchema;
+    return own;
+  }
   const schema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
     string,
     unknown
