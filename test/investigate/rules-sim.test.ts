@@ -157,6 +157,22 @@ describe('rules planner per category against the sim', () => {
       action: 'k8s.rollback',
     },
     {
+      name: 'bad configuration rolled out',
+      fault: {
+        kind: 'bad_config',
+        service: 'cart',
+        key: 'REDIS_POOL_SIZE',
+        value: '-1',
+        error: 'FATAL invalid REDIS_POOL_SIZE=-1: must be a positive integer',
+      },
+      symptoms: ['cart'],
+      openAfterMs: 90_000,
+      hint: 'CrashLoopBackOff',
+      category: 'config_change',
+      suspect: '/Deployment/cart',
+      action: 'k8s.rollback',
+    },
+    {
       name: 'pending pods',
       fault: { kind: 'pending_unschedulable', service: 'checkout' },
       symptoms: ['checkout'],

@@ -185,6 +185,11 @@ export async function startSimEstate(
         source,
         properties: {
           image: deploy.image,
+          // As the Kubernetes projector classifies a rollout: new code, new configuration, or both.
+          changed:
+            deploy.previousImage || deploy.configMap
+              ? [...(deploy.previousImage ? ['image'] : []), ...(deploy.configMap ? ['config'] : [])]
+              : ['template'],
           ...(deploy.previousImage ? { previousImage: deploy.previousImage } : {}),
           revision,
           previousRevision: Math.max(1, revision - 1),

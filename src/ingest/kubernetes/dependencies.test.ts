@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configMapHash, stripConfigMap } from './config-maps.js';
 import { hostsIn, isExternalHost, resolveService } from './dependencies.js';
-import { compareWorkload, describeWorkload, type WorkloadState } from './workload-state.js';
+import { compareWorkload, deployChanges, describeWorkload, type WorkloadState } from './workload-state.js';
 
 describe('hostsIn', () => {
   it.each([
@@ -121,5 +121,43 @@ describe('compareWorkload', () => {
     expect(restart.changes.map((change) => change.kind)).toEqual(['restart']);
     const scaled = compareWorkload('Deployment', known, { ...known, replicas: 5 });
     expect(scaled.changes).toEqual([{ kind: 'scale', from: 2, to: 5 }]);
+  });
+});
+
+describe('deployChanges', () => {
+  const workload = (image: string, configMap: string, env: Record<string, string> = {}) =>
+    describeWorkload({
+      kind: 'Deployment',
+      metadata: { name: 'cart' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'cart',
+                image,
+                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                envFrom: [{ configMapRef: { name: configMap } }],
+              },
+            ],
+            volumes: [{ name: 'extra', emptyDir: {} }],
+          },
+        },
+      },
+    });
+
+  it('tells a new image from a new configuration from something else in the template', () => {
+    const before = workload('cart:1', 'cart-config-a');
+    expect(deployChanges(before, workload('cart:2', 'cart-config-a'))).toEqual(['image']);
+    expect(deployChanges(before, workload('cart:1', 'cart-config-b'))).toEqual(['config']);
+    expect(deployChanges(before, workload('cart:1', 'cart-config-a', { POOL: '-1' }))).toEqual(['config']);
+    expect(deployChanges(before, workload('cart:2', 'cart-config-b'))).toEqual(['image', 'config']);
+    const resources = { ...before, templateHash: 'other', codeHash: 'other' };
+    expect(deployChanges(before, resources)).toEqual(['template']);
+  });
+
+  it('does not call a configuration changed when the remembered state predates the hash', () => {
+    const { configHash: _dropped, ...old } = workload('cart:1', 'cart-config-a');
+    expect(deployChanges(old, workload('cart:1', 'cart-config-b'))).toEqual(['template']);
   });
 });

@@ -16,12 +16,14 @@ import type { Logger } from '../../shared/logger.js';
 import type { StrippedConfigMap } from './config-maps.js';
 import { hostsIn, isExternalHost, resolveService, type HostReference } from './dependencies.js';
 import { GraphBatch, type WriteCounts } from './graph-batch.js';
+import { serviceObjectiveProperties } from './service-objectives.js';
 import type { KubeObject, ResourceKey } from './resources.js';
 import {
   CHANGE_CAUSE,
   DEPLOYMENT_REVISION,
   POD_TEMPLATE_HASH,
   compareWorkload,
+  deployChanges,
   describeWorkload,
   stateFromProperties,
   templateOf,
@@ -446,6 +448,7 @@ export class GraphProjector {
         ports: list(spec.ports).map(
           (port) => `${text(port.name) ?? ''}:${count(port.port) ?? ''}/${text(port.protocol) ?? 'TCP'}`,
         ),
+        ...serviceObjectiveProperties(object),
       },
     });
     if (deleted) return;
@@ -541,6 +544,7 @@ export class GraphProjector {
         templateHash: next.templateHash,
         codeHash: next.codeHash,
         images: next.images,
+        configHash: next.configHash ?? null,
         revision: next.revision,
         replicas: next.replicas ?? null,
       });
@@ -602,6 +606,7 @@ export class GraphProjector {
     }
     const fromImage = change.from.images[0] ?? '';
     const toImage = change.to.images[0] ?? '';
+    const changed = deployChanges(change.from, change.to);
     const deploy = deployId(id, revision);
     const changeCause = object.metadata?.annotations?.[CHANGE_CAUSE];
     const services = this.#servicesSelecting(namespace, templateOf(object)?.metadata?.labels).map(
@@ -625,6 +630,7 @@ export class GraphProjector {
         fromImages: change.from.images,
         toImages: change.to.images,
         templateHash: change.to.templateHash,
+        changed,
         ...(changeCause ? { changeCause: clip(changeCause, 512) } : {}),
       },
     });
@@ -636,12 +642,13 @@ export class GraphProjector {
       at: batch.observedAt,
       summary: clip(
         fromImage === toImage
-          ? `Deployed ${kind} ${namespace}/${name} revision ${revision} (${toImage})`
+          ? `Deployed ${kind} ${namespace}/${name} revision ${revision} (${toImage}; changed: ${changed.join(', ')})`
           : `Deployed ${kind} ${namespace}/${name}: ${fromImage} → ${toImage} (revision ${revision})`,
         1024,
       ),
       properties: {
         deployId: deploy,
+        changed,
         image: toImage,
         fromImage,
         toImage,

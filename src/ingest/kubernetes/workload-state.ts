@@ -16,6 +16,11 @@ export interface WorkloadState {
   codeHash: string;
   /** Images of the template's containers, in order. */
   images: string[];
+  /**
+   * sha256 (hex, 16) of what configures the containers: env, envFrom, and the ConfigMaps and
+   * Secrets mounted as volumes (by name). Absent in states remembered before it was recorded.
+   */
+  configHash?: string;
   /** The controller's revision (Deployment annotation, StatefulSet update revision, else generation). */
   revision: string;
   replicas?: number;
@@ -45,7 +50,38 @@ function digest(value: unknown): string {
 
 interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { containers?: Array<{ name?: string; image?: string }>; [key: string]: unknown };
+  spec?: {
+    containers?: Array<{ name?: string; image?: string; env?: unknown; envFrom?: unknown }>;
+    volumes?: Array<{ configMap?: unknown; secret?: unknown; projected?: unknown }>;
+    [key: string]: unknown;
+  };
+}
+
+/** What configures a template's containers, apart from their code (images). */
+function configurationOf(template: Template): unknown {
+  const spec = template.spec ?? {};
+  return {
+    containers: (spec.containers ?? []).map((container) => ({
+      env: container.env,
+      envFrom: container.envFrom,
+    })),
+    volumes: (spec.volumes ?? [])
+      .filter((volume) => volume.configMap || volume.secret || volume.projected)
+      .map((volume) => ({ configMap: volume.configMap, secret: volume.secret, projected: volume.projected })),
+  };
+}
+
+/** What a deploy changed: the images, the configuration, or only something else in the template. */
+export function deployChanges(
+  from: WorkloadState,
+  to: WorkloadState,
+): Array<'image' | 'config' | 'template'> {
+  const changed: Array<'image' | 'config' | 'template'> = [];
+  if (from.images.join('\n') !== to.images.join('\n')) changed.push('image');
+  if (from.configHash !== undefined && to.configHash !== undefined && from.configHash !== to.configHash)
+    changed.push('config');
+  if (changed.length === 0) changed.push('template');
+  return changed;
 }
 
 /** The pod template of a workload object (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job). */
@@ -73,6 +109,7 @@ export function describeWorkload(object: KubeObject): WorkloadState {
     templateHash: digest(withoutHash),
     codeHash: digest(withoutRestart),
     images: (template.spec?.containers ?? []).map((container) => container.image ?? ''),
+    configHash: digest(configurationOf(template)),
     revision,
     ...(typeof replicas === 'number' ? { replicas } : {}),
   };
@@ -116,12 +153,13 @@ export function compareWorkload(
 
 /** Reads a remembered state back from a Workload entity's properties, if it has one. */
 export function stateFromProperties(properties: Record<string, unknown>): WorkloadState | undefined {
-  const { templateHash, codeHash, images, revision, replicas } = properties;
+  const { templateHash, codeHash, images, configHash, revision, replicas } = properties;
   if (typeof templateHash !== 'string' || typeof codeHash !== 'string') return undefined;
   return {
     templateHash,
     codeHash,
     images: Array.isArray(images) ? images.map(String) : [],
+    ...(typeof configHash === 'string' ? { configHash } : {}),
     revision: typeof revision === 'string' ? revision : typeof revision === 'number' ? String(revision) : '',
     ...(typeof replicas === 'number' ? { replicas } : {}),
   };

@@ -8,6 +8,7 @@ import type { MetricOutput, SeriesDigest } from '../tools/series.js';
 import type { ToolSet } from '../tools/tool.js';
 import type { Hypothesis, HypothesisCategory } from '../types.js';
 import { fill, type RuleQueries } from './queries.js';
+import { deployChanged } from './priors.js';
 
 /** What a check sees when it builds its call and reads its outcome. */
 export interface CheckEnv {
@@ -149,6 +150,10 @@ const OUTBOUND_FAILURE =
 /** An error line that reports the code itself failing (an exception), which a restart does not cure. */
 export const CODE_ERROR =
   /typeerror|referenceerror|nullpointer|null pointer|cannot read propert|is not a function|unsupported|invalid|panic:|exception|traceback|assertion/i;
+
+/** Findings of a rollout whose new pods never serve: the old ones carry the traffic meanwhile. */
+const STALLED_ROLLOUT = /CrashLoopBackOff|CreateContainerConfigError|ImagePullBackOff|ErrImagePull/;
+const ROLLOUT_CATEGORIES = new Set<HypothesisCategory>(['deploy_regression', 'config_change', 'image']);
 
 /** An error line that reports an exhausted or stuck process, which a restart can clear. */
 const STUCK_PROCESS =
@@ -488,6 +493,12 @@ export const CHECKS: Record<string, CheckDefinition> = {
       if (!latest) return refutes(0.7, 'no deploy of the suspect before the incident');
       if (typeof latest.properties.image === 'string') env.memo.set('image', latest.properties.image);
       const lead = (env.context.openedAt - latest.at) / MINUTE;
+      const changed = deployChanged(latest.properties);
+      if (changed.includes('config') && !changed.includes('image'))
+        return refutes(
+          0.5,
+          `the rollout ${Math.max(0, Math.round(lead))} min before changed the configuration, not the code`,
+        );
       return supports(
         lead <= 30 ? 0.25 : 0.1,
         `deployed ${Math.max(0, Math.round(lead))} min before the incident opened`,
@@ -533,6 +544,15 @@ export const CHECKS: Record<string, CheckDefinition> = {
       if (verdict === 'rose' && blamed)
         return neutral(
           `errors rose from ${series.before} to ${series.after}, but they are failed calls to ${blamed.join(', ')}`,
+        );
+      if (
+        verdict === 'flat' &&
+        ROLLOUT_CATEGORIES.has(env.hypothesis.category) &&
+        env.context.findingHints.some((hint) => STALLED_ROLLOUT.test(hint))
+      )
+        return refutes(
+          0.3,
+          `errors did not rise (${series.before} → ${series.after}), but new pods cannot start while the old ones still serve`,
         );
       return verdict === 'rose'
         ? supports(
@@ -731,14 +751,24 @@ export const CHECKS: Record<string, CheckDefinition> = {
               ids: [env.target.workload?.id ?? env.target.id],
               windowMinutes: minutesBack(env) + 120,
               maxDepth: 1,
-              kinds: ['config-change'],
+              kinds: ['config-change', 'deploy'],
             },
           }
         : undefined,
     assess(env, outcome) {
       if (outcome.result.status === 'error') return neutral('changes could not be read');
       const changes = (outcome.result.data as { changes?: ChangeSummary[] } | undefined)?.changes ?? [];
-      const before = changes.filter((change) => change.at <= env.context.openedAt + 2 * MINUTE);
+      const before = changes.filter(
+        (change) =>
+          change.at <= env.context.openedAt + 2 * MINUTE &&
+          (change.kind === 'config-change' || deployChanged(change.properties).includes('config')),
+      );
+      const rolledOut = before.filter((change) => change.kind === 'deploy');
+      if (rolledOut.length)
+        return supports(
+          0.5,
+          `a rollout changed its configuration ${Math.max(0, Math.round((env.context.openedAt - Math.max(...rolledOut.map((change) => change.at))) / MINUTE))} min before the incident`,
+        );
       return before.length
         ? supports(0.4, `${before.length} config change(s) before the incident`)
         : refutes(0.5, 'no config change before the incident');

@@ -44,6 +44,12 @@ const HINT_BOOSTS: Record<string, Partial<Record<HypothesisCategory, number>>> =
 
 const MINUTE = 60_000;
 
+/** What a deploy event says it changed (`image`, `config`, `template`); empty when it does not say. */
+export function deployChanged(properties: Record<string, unknown>): string[] {
+  const changed = properties.changed;
+  return Array.isArray(changed) ? changed.filter((item): item is string => typeof item === 'string') : [];
+}
+
 function label(target: TargetInfo | undefined, id: string): string {
   return target?.service ?? target?.name ?? id;
 }
@@ -85,11 +91,21 @@ export function proposeFromContext(context: InvestigationContext, limit = 10): H
       case 'deploy':
       case 'rollback': {
         const image = typeof change.properties.image === 'string' ? ` (${change.properties.image})` : '';
+        const changed = deployChanged(change.properties);
+        // A rollout that changed the configuration and not the code is a configuration change first.
+        const configOnly = changed.includes('config') && !changed.includes('image');
+        if (changed.includes('config'))
+          add(
+            'config_change',
+            change.entityId,
+            `The configuration rolled out with ${label(target, change.entityId)} at ${when} broke it`,
+            timeFactor * distanceFactor * (configOnly ? 3 : 1.5),
+          );
         add(
           'deploy_regression',
           change.entityId,
           `The ${change.kind} of ${label(target, change.entityId)}${image} at ${when} introduced the failure`,
-          timeFactor * distanceFactor,
+          timeFactor * distanceFactor * (configOnly ? 0.5 : 1),
         );
         break;
       }

@@ -122,6 +122,7 @@ export async function deployChange(world: World, service: string, change: Deploy
     service,
     image,
     ...(previousImage !== image ? { previousImage } : {}),
+    ...(configMap ? { configMap } : {}),
     ...(model.repo ? { repo: model.repo } : {}),
     ...(model.repo && world.repos ? { repoPath: world.repos.path(model.repo) } : {}),
     ...(commit

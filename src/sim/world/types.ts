@@ -129,6 +129,8 @@ export interface SimDeploy {
   service: string;
   image: string;
   previousImage?: string;
+  /** The new ConfigMap the rollout's pods read, when it changed the configuration. */
+  configMap?: string;
   /** owner/name, e.g. `shop/checkout`. */
   repo?: string;
   /** Absolute path of the local git repository. */

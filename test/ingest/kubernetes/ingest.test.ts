@@ -170,6 +170,7 @@ describe('the Kubernetes ingest against the sim', () => {
         toImage: 'shop/checkout:3.1.0',
         revision: '3',
         fromRevision: '2',
+        changed: ['image'],
       },
     });
     expect(await graph.get(deployId(checkout, '3'))).toMatchObject({
@@ -203,6 +204,15 @@ describe('the Kubernetes ingest against the sim', () => {
       async () => (await graph.events(cart, { kinds: ['restart'] })).length > 0,
     );
     expect(await graph.events(cart, { kinds: ['deploy'] })).toEqual([]);
+
+    // A rollout of a new ConfigMap with the same image is a deploy that changed the configuration.
+    await sim.world.deploy('cart', { config: { REDIS_POOL_SIZE: '-1' }, message: 'config: pool size' });
+    const [configRollout] = await waitFor('a configuration rollout', async () => {
+      const found = await graph.events(cart, { kinds: ['deploy'] });
+      return found.length > 0 ? found : undefined;
+    });
+    expect(configRollout?.properties).toMatchObject({ changed: ['config'] });
+    expect(configRollout?.properties.fromImage).toBe(configRollout?.properties.toImage);
 
     // A ConfigMap edited in place.
     const config = new k8s.KubeConfig();
