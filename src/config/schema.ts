@@ -328,6 +328,108 @@ const webhooks = z
   })
   .prefault({});
 
+const serviceObjectives = z
+  .array(
+    z.strictObject({
+      name: z.string().min(1),
+      tier: z.string().min(1).optional(),
+      slo: z.strictObject({
+        errorRate: z.number().positive().max(1).optional(),
+        latencyP99Ms: z.number().positive().optional(),
+      }),
+    }),
+  )
+  .default([])
+  .meta({
+    fileOnly: true,
+    description:
+      'Service objectives to poll, over those the graph holds: [{name, tier?, slo: {errorRate?, latencyP99Ms?}}]',
+  });
+
+const deriveSlos = z
+  .strictObject({
+    datadog: z.boolean().default(true).meta({
+      env: 'NIGHTSHIFT_DATADOG_DERIVE_SLOS',
+      description: 'Poll APM error-rate and p99 queries for every service objective when Datadog is enabled',
+    }),
+    prometheus: z.boolean().default(true).meta({
+      env: 'NIGHTSHIFT_PROMETHEUS_DERIVE_SLOS',
+      description:
+        'Poll the errors ÷ requests queries (integrations.prometheus) for every service objective when PROMETHEUS_URL is set',
+    }),
+    prometheusLatencyQuery: z.string().min(1).optional().meta({
+      env: 'NIGHTSHIFT_PROMETHEUS_LATENCY_P99_QUERY',
+      description: "PromQL for a service's p99 latency ($service is replaced); latency objectives need it",
+    }),
+    prometheusLatencyScale: z.number().positive().default(1).meta({
+      env: 'NIGHTSHIFT_PROMETHEUS_LATENCY_SCALE',
+      description: 'Multiplies the latency query into milliseconds (1000 for seconds)',
+    }),
+  })
+  .prefault({});
+
+const errorBursts = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      env: 'NIGHTSHIFT_DATADOG_ERROR_BURSTS_ENABLED',
+      description: 'Count error logs per service on Datadog and report bursts, when Datadog is enabled',
+    }),
+    services: z.array(z.string().min(1)).optional().meta({
+      env: 'NIGHTSHIFT_DATADOG_ERROR_BURST_SERVICES',
+      description: 'Services whose error logs are counted (default: the services with objectives)',
+    }),
+    minErrors: z.number().int().min(1).default(10).meta({
+      env: 'NIGHTSHIFT_DATADOG_ERROR_BURST_MIN_ERRORS',
+      description: 'Errors per minute below which nothing is a burst',
+    }),
+  })
+  .prefault({});
+
+const datadogMonitors = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      env: 'NIGHTSHIFT_DATADOG_MONITORS_ENABLED',
+      description: 'Follow Datadog monitor states (listMonitors) when Datadog is enabled',
+    }),
+    monitorTags: z.array(z.string().min(1)).optional().meta({
+      env: 'NIGHTSHIFT_DATADOG_MONITOR_TAGS',
+      description: 'Only monitors with all these monitor tags, e.g. team:payments (default: all)',
+    }),
+    scopeTags: z.array(z.string().min(1)).optional().meta({
+      env: 'NIGHTSHIFT_DATADOG_MONITOR_SCOPE_TAGS',
+      description: 'Only monitors whose query scope has these tags, e.g. env:prod (default: all)',
+    }),
+  })
+  .prefault({});
+
+const logPatterns = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      env: 'NIGHTSHIFT_LOG_PATTERNS_ENABLED',
+      description:
+        'Mine Datadog logs into templates and report those new after a deploy, when Datadog is enabled',
+    }),
+    services: z.array(z.string().min(1)).optional().meta({
+      env: 'NIGHTSHIFT_LOG_PATTERN_SERVICES',
+      description: 'Services whose logs are mined (default: the services with objectives)',
+    }),
+    query: z.string().min(1).optional().meta({
+      env: 'NIGHTSHIFT_LOG_PATTERN_QUERY',
+      description: 'Narrows the log search, e.g. -status:debug',
+    }),
+    deployWindowMs: durationMs(
+      'How long after a deploy a new log template is blamed on it',
+      1_800_000,
+      'NIGHTSHIFT_LOG_PATTERN_DEPLOY_WINDOW_MS',
+    ),
+    delayMs: durationMs(
+      'How late logs arrive in the log pipeline; logs and error bursts read up to this long ago',
+      0,
+      'NIGHTSHIFT_LOG_DELAY_MS',
+    ),
+  })
+  .prefault({});
+
 const ingest = z
   .strictObject({
     cluster: z
@@ -349,7 +451,7 @@ const ingest = z
       'NIGHTSHIFT_INGEST_QUEUE_TIMEOUT_MS',
     ),
     pollIntervalMs: durationMs(
-      'How often the git, Prometheus and Datadog pollers run',
+      'How often the git, Prometheus, Datadog and log-pattern pollers run',
       60_000,
       'NIGHTSHIFT_POLL_INTERVAL_MS',
     ),
@@ -377,6 +479,11 @@ const ingest = z
       fileOnly: true,
       description: 'SLO queries polled on Datadog when integrations.datadog is enabled (docs/ingest.md)',
     }),
+    objectives: serviceObjectives,
+    deriveSlos,
+    errorBursts,
+    datadogMonitors,
+    logPatterns,
     retryAfterSeconds: z.number().int().min(1).max(3600).default(5).meta({
       env: 'NIGHTSHIFT_INGEST_RETRY_AFTER_S',
       description: 'The Retry-After (seconds) of a 503 while Redis is unavailable',

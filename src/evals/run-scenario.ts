@@ -73,7 +73,7 @@ export async function suspectName(id: string, graph: GraphStore): Promise<string
 function defaultTimeout(scenario: Scenario, speed: number): number {
   const last = Math.max(0, ...scenario.timeline.map((entry) => entry.at));
   const settle = scenario.expect.mitigatedWithin ?? 300_000;
-  return Math.min(240_000, Math.max(20_000, (last + settle + 120_000) / speed));
+  return Math.min(240_000, Math.max(60_000, (last + settle + 120_000) / speed));
 }
 
 /**
@@ -166,18 +166,26 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       alertmanagerUrl: `${url}/webhooks/alertmanager`,
       alertmanagerToken,
     });
+    const agent = app.agent();
+    if (!agent) throw new Error('the daemon started without its agent');
+    // The estate's clock starts once the watchers hold the first picture: a fault injected before
+    // that would be part of the picture, not a change the daemon saw happen.
+    const watchDeadline = Date.now() + 30_000;
+    while (!agent.watchersReady()) {
+      if (Date.now() > watchDeadline)
+        throw new Error("the daemon's Kubernetes watchers did not sync within 30 s");
+      await new Promise((done) => setTimeout(done, 50));
+    }
     options.onEvent?.({ kind: 'ready', simUrl: sim.kubernetes.url, daemonUrl: url });
     sim.world.clock.start();
 
-    const agent = app.agent();
-    if (!agent) throw new Error('the daemon started without its agent');
     const graph = app.graph();
     const seen = new Map<
       string,
       { transitions: number; notes: number; investigated: boolean; learned: boolean }
     >();
     const timelineEnd = sim.world.startedAt() + Math.max(0, ...scenario.timeline.map((entry) => entry.at));
-    const deadline = started + (options.timeoutMs ?? defaultTimeout(scenario, speed));
+    const deadline = Date.now() + (options.timeoutMs ?? defaultTimeout(scenario, speed));
     let incidents: Incident[] = [];
     let quietSince: number | undefined;
     while (Date.now() < deadline && !options.signal?.aborted) {

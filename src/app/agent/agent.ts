@@ -21,7 +21,9 @@ import { createPollers, type PollerSettings } from '../../ingest/pollers/build-p
 import { datadogConfiguration } from '../../ingest/pollers/datadog/datadog-api.js';
 import { flagsPoller } from '../../ingest/pollers/flags/flags-poller.js';
 import { sloQuerySchema, type SloQueryInput } from '../../ingest/pollers/metrics/slo-query.js';
+import { graphObjectivesLookup } from '../../ingest/pollers/objectives.js';
 import { RedisPollStateStore } from '../../ingest/pollers/poll-state-store.js';
+import { prometheusSloTemplates } from '../../ingest/pollers/prometheus/prometheus-poller.js';
 import { POLL_QUEUE, pollerStage, schedulePollers } from '../../ingest/pollers/run-poll.js';
 import { redact } from '../../ingest/redact/redact.js';
 import type { Signal } from '../../ingest/signal.js';
@@ -77,6 +79,8 @@ export interface Agent {
   readonly slack?: SlackIntegration;
   /** Starts the Slack sweep, the loop's schedules and, on the leader, the Kubernetes watchers. */
   start(): Promise<void>;
+  /** Whether this replica leads and its Kubernetes watchers have written their first picture. */
+  watchersReady(): boolean;
   stop(): Promise<void>;
 }
 
@@ -123,19 +127,72 @@ function sloQueries(raw: ReadonlyArray<Record<string, unknown>>, path: string): 
   });
 }
 
-/** The pollers the configuration asks for: git clones, and SLO queries on Prometheus or Datadog. */
+/**
+ * The pollers the configuration asks for: git clones; SLO queries on Prometheus and Datadog,
+ * configured and derived from the services' objectives; Datadog error bursts and monitor states;
+ * log patterns over Datadog logs.
+ */
 function pollerSettings(config: Config): PollerSettings {
   const { ingest, integrations } = config;
   const intervalMs = ingest.pollIntervalMs;
   const prometheusQueries = sloQueries(ingest.prometheusSloQueries, 'ingest.prometheusSloQueries');
   const datadogQueries = sloQueries(ingest.datadogSloQueries, 'ingest.datadogSloQueries');
+  const { deriveSlos, errorBursts, datadogMonitors, logPatterns } = ingest;
+  const prometheus = integrations.prometheus;
   return {
     ...(ingest.gitRepos.length > 0 ? { git: { repos: ingest.gitRepos, intervalMs } } : {}),
-    ...(integrations.prometheus.url && prometheusQueries.length > 0
-      ? { prometheus: { url: integrations.prometheus.url, intervalMs, sloQueries: prometheusQueries } }
+    ...(prometheus.url && (prometheusQueries.length > 0 || deriveSlos.prometheus)
+      ? {
+          prometheus: {
+            url: prometheus.url,
+            intervalMs,
+            sloQueries: prometheusQueries,
+            ...(deriveSlos.prometheus
+              ? {
+                  templates: prometheusSloTemplates({
+                    errors: prometheus.errorsQuery,
+                    requests: prometheus.requestsQuery,
+                    latencyP99: deriveSlos.prometheusLatencyQuery,
+                    latencyScale: deriveSlos.prometheusLatencyScale,
+                  }),
+                }
+              : {}),
+          },
+        }
       : {}),
-    ...(integrations.datadog.enabled && datadogQueries.length > 0
-      ? { datadog: { intervalMs, deriveSlos: false, sloQueries: datadogQueries } }
+    ...(integrations.datadog.enabled
+      ? {
+          datadog: {
+            intervalMs,
+            deriveSlos: deriveSlos.datadog,
+            sloQueries: datadogQueries,
+            errorBursts: {
+              enabled: errorBursts.enabled,
+              minErrors: errorBursts.minErrors,
+              delayMs: logPatterns.delayMs,
+              ...(errorBursts.services ? { services: errorBursts.services } : {}),
+            },
+            ...(datadogMonitors.enabled
+              ? {
+                  monitors: {
+                    ...(datadogMonitors.monitorTags ? { monitorTags: datadogMonitors.monitorTags } : {}),
+                    ...(datadogMonitors.scopeTags ? { tags: datadogMonitors.scopeTags } : {}),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+    ...(logPatterns.enabled
+      ? {
+          logs: {
+            intervalMs,
+            deployWindowMs: logPatterns.deployWindowMs,
+            delayMs: logPatterns.delayMs,
+            ...(logPatterns.services ? { services: logPatterns.services } : {}),
+            ...(logPatterns.query ? { query: logPatterns.query } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -359,7 +416,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           }),
         }
       : {}),
-    objectives: [],
+    // Read at each poll: Services and their objectives appear in the graph as they are watched.
+    objectives: graphObjectivesLookup(config.ingest.objectives),
   });
   if (flagsSettings.url) {
     pollers.pollers.push(
@@ -460,6 +518,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         onDeposed: stopWatchers,
       });
     },
+    watchersReady: () => watchers?.stats().ready ?? false,
     async stop() {
       watcher.close();
       controls.stop();

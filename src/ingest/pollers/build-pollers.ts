@@ -13,6 +13,13 @@ import {
   type SloQueryInput,
   type SloTemplates,
 } from './metrics/slo-query.js';
+import {
+  combineSloQueries,
+  resolvePerPoll,
+  servicesWithObjectives,
+  type ObjectivesSource,
+  type PerPoll,
+} from './objectives.js';
 import type { JsonValue, Poller } from './poller.js';
 import { prometheusPoller } from './prometheus/prometheus-poller.js';
 import type { PollSchedule } from './run-poll.js';
@@ -64,8 +71,11 @@ export interface PollerSettings {
 export interface PollerResources {
   /** A Datadog client configuration (`datadogConfiguration`) when Datadog is enabled. */
   datadog?: client.Configuration;
-  /** The services and their objectives (the estate's, or the graph's). */
-  objectives: readonly ServiceObjectives[];
+  /**
+   * The services and their objectives: a fixed list (the estate's), or a lookup read at each poll
+   * (`graphObjectivesLookup`: the graph's Services, as they are watched).
+   */
+  objectives: ObjectivesSource;
   /** Where Slack message signals are read from, when mentions are extracted by polling. */
   slackFeed?: SlackMessageFeed;
 }
@@ -88,7 +98,22 @@ export function createPollers(settings: PollerSettings, resources: PollerResourc
     built.pollers.push(poller);
     built.schedules.push({ poller: poller.name, everyMs: intervalMs ?? MINUTE });
   };
-  const withObjectives = resources.objectives.filter((service) => service.slo).map((service) => service.name);
+  const objectives = resources.objectives;
+  const fixed = typeof objectives === 'function' ? undefined : objectives;
+  /** What `derive` makes of the objectives, fixed when they are, else read at each poll. */
+  const fromObjectives = <T>(derive: (list: readonly ServiceObjectives[]) => T): PerPoll<T> =>
+    fixed ? derive(fixed) : async (context) => derive(await resolvePerPoll(objectives, context));
+  /** Derived SLO queries with the explicit ones laid over them (explicit win on the same id). */
+  const sloQueries = (
+    templates: SloTemplates | undefined,
+    explicit: readonly SloQueryInput[],
+  ): PerPoll<readonly SloQueryInput[]> => {
+    const checked = combineSloQueries([], explicit); // a bad explicit query refuses start
+    return templates
+      ? fromObjectives((list) => combineSloQueries(deriveSloQueries(list, templates), checked))
+      : checked;
+  };
+  const withObjectives = fromObjectives(servicesWithObjectives);
 
   if (settings.git && settings.git.repos.length > 0) {
     add(
@@ -104,18 +129,17 @@ export function createPollers(settings: PollerSettings, resources: PollerResourc
   const datadog = settings.datadog;
   if (datadog && !resources.datadog) built.skipped.push('datadog: Datadog is not enabled');
   if (datadog && resources.datadog) {
-    const sloQueries = [
-      ...(datadog.deriveSlos === false ? [] : deriveSloQueries(resources.objectives, DATADOG_APM_TEMPLATES)),
-      ...(datadog.sloQueries ?? []),
-    ];
     const bursts = datadog.errorBursts;
     const burstServices = bursts?.services ?? withObjectives;
     add(
       datadogPoller({
         configuration: resources.datadog,
-        sloQueries,
+        sloQueries: sloQueries(
+          datadog.deriveSlos === false ? undefined : DATADOG_APM_TEMPLATES,
+          datadog.sloQueries ?? [],
+        ),
         ...(datadog.lookbackMs !== undefined ? { lookbackMs: datadog.lookbackMs } : {}),
-        ...(bursts?.enabled !== false && burstServices.length > 0
+        ...(bursts?.enabled !== false && (typeof burstServices === 'function' || burstServices.length > 0)
           ? { errorBursts: { ...bursts, services: burstServices } }
           : {}),
         ...(datadog.monitors ? { monitors: datadog.monitors } : {}),
@@ -126,17 +150,14 @@ export function createPollers(settings: PollerSettings, resources: PollerResourc
 
   const prometheus = settings.prometheus;
   if (prometheus) {
-    const sloQueries = [
-      ...(prometheus.templates ? deriveSloQueries(resources.objectives, prometheus.templates) : []),
-      ...(prometheus.sloQueries ?? []),
-    ];
-    if (sloQueries.length === 0)
+    const queries = sloQueries(prometheus.templates, prometheus.sloQueries ?? []);
+    if (Array.isArray(queries) && queries.length === 0)
       built.skipped.push('prometheus: no SLO queries and no templates to derive them');
     else
       add(
         prometheusPoller({
           url: prometheus.url,
-          sloQueries,
+          sloQueries: queries,
           ...(prometheus.bearerToken ? { bearerToken: prometheus.bearerToken } : {}),
           ...(prometheus.stepMs !== undefined ? { stepMs: prometheus.stepMs } : {}),
           ...(prometheus.lookbackMs !== undefined ? { lookbackMs: prometheus.lookbackMs } : {}),

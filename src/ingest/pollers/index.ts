@@ -10,6 +10,7 @@ export { datadogPoller, type DatadogPollerOptions } from './datadog/datadog-poll
 export type { ErrorBurstOptions } from './datadog/error-bursts.js';
 export {
   prometheusPoller,
+  prometheusSloTemplates,
   SIM_PROMETHEUS_TEMPLATES,
   type PrometheusPollerOptions,
 } from './prometheus/prometheus-poller.js';
@@ -38,3 +39,12 @@ export {
   type PollerSettings,
 } from './build-pollers.js';
 export type { MonitorOptions } from './datadog/monitors.js';
+export {
+  combineSloQueries,
+  graphObjectives,
+  graphObjectivesLookup,
+  mergeObjectives,
+  OBJECTIVE_PROPERTIES,
+  type ObjectivesSource,
+  type PerPoll,
+} from './objectives.js';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { client } from '@datadog/datadog-api-client';
 import { finishSignals, type Poller, type PollResult } from '../poller.js';
 import { pollSloQueries, sloStatesSchema, type MetricSource } from '../metrics/slo-poller.js';
-import { parseSloQueries, type SloQueryInput } from '../metrics/slo-query.js';
+import { parseSloQueries, type SloQuery, type SloQueryInput } from '../metrics/slo-query.js';
+import { resolvePerPoll, type PerPoll } from '../objectives.js';
 import { datadogMetricSource, searchDatadogLogs } from './datadog-api.js';
 import { judgeMonitors, listMonitors, monitorStatesSchema, type MonitorOptions } from './monitors.js';
 import {
@@ -18,12 +19,15 @@ import {
 export interface DatadogPollerOptions {
   /** A configuration from `datadogConfiguration`. */
   configuration: client.Configuration;
-  /** Metric queries (see `deriveSloQueries` with `DATADOG_APM_TEMPLATES` for the estate's SLOs). */
-  sloQueries: readonly SloQueryInput[];
+  /**
+   * Metric queries (see `deriveSloQueries` with `DATADOG_APM_TEMPLATES` for the estate's SLOs), or
+   * a lookup read at each poll (services and their objectives appear as they are watched).
+   */
+  sloQueries: PerPoll<readonly SloQueryInput[]>;
   /** How far back each metric query reads. Default 30 min (enough history for the detectors). */
   lookbackMs?: number;
-  /** Error bursts in logs; off when absent or with no services. */
-  errorBursts?: ErrorBurstOptions;
+  /** Error bursts in logs; off when absent or with no services (`services` may be read per poll). */
+  errorBursts?: Omit<ErrorBurstOptions, 'services'> & { services: PerPoll<readonly string[]> };
   /** Monitor states to follow; off when absent. */
   monitors?: MonitorOptions;
   /** For tests: another metric source in place of the API's. */
@@ -44,10 +48,9 @@ export type DatadogPollState = z.infer<typeof stateSchema>;
  * `anomaly` signals). Writes nothing to the graph.
  */
 export function datadogPoller(options: DatadogPollerOptions): Poller<DatadogPollState> {
-  const queries = parseSloQueries(options.sloQueries);
+  // Fixed queries are checked when the poller is built, so a bad one refuses start.
+  const fixed = typeof options.sloQueries === 'function' ? undefined : parseSloQueries(options.sloQueries);
   const metrics = options.metrics ?? datadogMetricSource(options.configuration);
-  const bursts =
-    options.errorBursts && options.errorBursts.services.length > 0 ? options.errorBursts : undefined;
   const initialState = (): DatadogPollState => ({
     v: 1,
     slo: {},
@@ -60,6 +63,14 @@ export function datadogPoller(options: DatadogPollerOptions): Poller<DatadogPoll
     readState: (stored) => stateSchema.safeParse(stored).data ?? initialState(),
     async poll(state, context): Promise<PollResult<DatadogPollState>> {
       const now = context.clock.now();
+      const queries: SloQuery[] = fixed ?? parseSloQueries(await resolvePerPoll(options.sloQueries, context));
+      const burstServices = options.errorBursts
+        ? await resolvePerPoll(options.errorBursts.services, context)
+        : [];
+      const bursts: ErrorBurstOptions | undefined =
+        options.errorBursts && burstServices.length > 0
+          ? { ...options.errorBursts, services: burstServices }
+          : undefined;
       const slo = await pollSloQueries(
         metrics,
         queries,

@@ -10,12 +10,14 @@ import {
   type Signal,
 } from '../../signal.js';
 import { serviceDeploys, type DeployRecord } from '../deploys.js';
+import { resolvePerPoll, type PerPoll } from '../objectives.js';
 import { finishSignals, polledRaw, type PollContext, type Poller, type PollResult } from '../poller.js';
 import type { LogLine, LogSource } from './log-source.js';
 
 /** Options of the log pattern poller. */
 export interface LogPatternPollerOptions {
-  services: readonly string[];
+  /** The services whose logs are mined, or a lookup read at each poll. */
+  services: PerPoll<readonly string[]>;
   source: LogSource;
   /** How far back the first poll of a service reads. Default 15 min. */
   initialLookbackMs?: number;
@@ -202,7 +204,7 @@ export function logPatternPoller(options: LogPatternPollerOptions): Poller<LogPa
     async poll(state, context): Promise<PollResult<LogPatternPollState>> {
       const next: LogPatternPollState = { v: 1, services: { ...state.services } };
       const signals: Signal[] = [];
-      for (const service of options.services) {
+      for (const service of await resolvePerPoll(options.services, context)) {
         const result = await pollService(service, state.services[service], options, context);
         if (result.state) next.services[service] = result.state;
         signals.push(...result.signals);
