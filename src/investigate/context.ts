@@ -80,10 +80,19 @@ export interface InvestigationContext {
   slackThreads: Array<{ id: string; name?: string; text?: string }>;
   /** Resolved targets of symptoms, changed entities and dependencies, by graph id. */
   targets: Record<string, TargetInfo>;
+  /**
+   * Every service, datastore and queue of the estate, resolved, by graph id, when there are at most
+   * `ESTATE_SERVICES_LIMIT` (else empty): a log line may name a service the graph has no edge to
+   * yet. Not counted against the budget and not sent to a model.
+   */
+  services: Record<string, TargetInfo>;
   /** Estimated size of the serialized context in tokens, and whether lists were cut to fit. */
   approxTokens: number;
   truncated: boolean;
 }
+
+/** Largest estate whose services are all resolved into the context. */
+export const ESTATE_SERVICES_LIMIT = 100;
 
 /** Options of `buildContext`. */
 export interface ContextOptions {
@@ -155,7 +164,7 @@ async function safe<T>(promise: Promise<T>, fallback: T): Promise<T> {
 
 /** Cuts lists, least useful first, until the serialized context fits `maxChars`. */
 function compress(context: InvestigationContext, maxChars: number): void {
-  const size = (): number => JSON.stringify(context).length;
+  const size = (): number => JSON.stringify({ ...context, services: undefined }).length;
   usefulFirst(context.blastRadius.upstream);
   const cuts: Array<() => boolean> = [
     () => cut(context.slackThreads, 2),
@@ -333,6 +342,17 @@ export async function buildContext(
     ...nodes.keys(),
   ]);
   for (const id of toResolve) targets[id] = await resolveTarget(graph, id);
+  const services: Record<string, TargetInfo> = {};
+  const estate = (
+    await Promise.all(
+      (['Service', 'Datastore', 'Queue'] as const).map((kind) =>
+        safe(graph.find({ kind, limit: ESTATE_SERVICES_LIMIT + 1 }), []),
+      ),
+    )
+  ).flat();
+  if (estate.length <= ESTATE_SERVICES_LIMIT)
+    for (const entity of estate)
+      services[entity.id] = targets[entity.id] ?? (await resolveTarget(graph, entity.id));
 
   const context: InvestigationContext = {
     incidentId: input.incidentId,
@@ -361,6 +381,7 @@ export async function buildContext(
     runbooks: [...runbooks.values()],
     slackThreads: [...threads.values()],
     targets,
+    services,
     approxTokens: 0,
     truncated: false,
   };

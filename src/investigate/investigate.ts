@@ -221,7 +221,8 @@ export async function investigate(
             tree.add(draft, node.id);
         }
       }
-      for (const draft of plannerRun.discover?.(tree.snapshot()) ?? []) tree.add(draft);
+      for (const draft of plannerRun.discover?.(tree.snapshot()) ?? [])
+        tree.add(draft, draft.parentId ?? null);
       await tree.persist();
     }
   } catch (error) {

@@ -16,7 +16,7 @@ export function proposalsFor(
   tree: readonly Hypothesis[] = [],
 ): Proposal[] {
   if (!root) return [];
-  const target: TargetInfo | undefined = context.targets[root.suspect] ?? undefined;
+  const target: TargetInfo | undefined = context.targets[root.suspect] ?? context.services[root.suspect];
   const parsed = parseK8sId(root.suspect);
   const workload =
     target?.workload ??

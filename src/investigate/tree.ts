@@ -11,6 +11,8 @@ export interface HypothesisDraft {
   category: HypothesisCategory;
   suspect: string;
   prior: number;
+  /** The hypothesis this one explains further (a discovered draft found in its suspect's own logs). */
+  parentId?: string;
 }
 
 /** The graph key of an incident id (`incident:<key>` → `<key>`; any other id is used whole). */

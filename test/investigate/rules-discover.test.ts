@@ -62,6 +62,7 @@ function context(): InvestigationContext {
     runbooks: [],
     slackThreads: [],
     targets,
+    services: {},
     approxTokens: 0,
     truncated: false,
   };

@@ -140,6 +140,11 @@ export function knownServices(context: InvestigationContext): Map<string, string
   // Targets hold every dependency within two hops, even when the lists above were cut to fit.
   for (const [id, target] of Object.entries(context.targets))
     if (['Service', 'Datastore', 'Queue', 'ExternalDependency'].includes(target.kind)) add(id);
+  // Then the rest of the estate: a failed call may name a service the graph has no edge to.
+  for (const [id, target] of Object.entries(context.services)) {
+    const name = target.service ?? target.name;
+    if (name && !known.has(name)) known.set(name, target.workload?.id ?? id);
+  }
   return known;
 }
 
@@ -163,14 +168,35 @@ const STUCK_PROCESS =
 function kindOfService(context: InvestigationContext, name: string): string | undefined {
   const id = knownServices(context).get(name);
   if (!id) return undefined;
-  const direct = context.targets[id];
+  const direct = context.targets[id] ?? context.services[id];
   // Databases, caches and brokers run as StatefulSets even where the graph files them as services.
   if (direct?.workload?.kind === 'StatefulSet') return 'Datastore';
   if (direct && direct.kind !== 'Workload') return direct.kind;
-  const owner = Object.values(context.targets).find(
+  const owner = [...Object.values(context.targets), ...Object.values(context.services)].find(
     (target) => target.service === name && target.kind !== 'Workload' && target.kind !== 'Pod',
   );
+  if (owner?.workload?.kind === 'StatefulSet') return 'Datastore';
   return owner?.kind ?? direct?.kind;
+}
+
+/** Whether the suspect is a datastore: a database, cache or broker (a StatefulSet counts as one). */
+function isDatastore(env: CheckEnv): boolean {
+  const service = serviceOf(env.target);
+  return (
+    env.target.kind === 'Datastore' ||
+    env.target.kind === 'Queue' ||
+    env.target.workload?.kind === 'StatefulSet' ||
+    (service !== undefined && kindOfService(env.context, service) === 'Datastore')
+  );
+}
+
+/** The saturation series of a datastore, by what its name says it is: a cache's memory, a database's connections. */
+function pressureQuery(env: CheckEnv): { template: string; what: string } | undefined {
+  const name = `${serviceOf(env.target) ?? ''} ${env.target.workload?.name ?? ''} ${env.target.name}`;
+  if (/redis|memcache|valkey|cache/i.test(name)) return { template: env.queries.cacheMemory, what: 'memory' };
+  if (/postgres|pg|mysql|maria|-db\b|database/i.test(name))
+    return { template: env.queries.dbConnections, what: 'connections' };
+  return undefined;
 }
 
 /** Known service names other than `self` that `text` names as whole words. */
@@ -533,6 +559,28 @@ export const CHECKS: Record<string, CheckDefinition> = {
       return refutes(0.3, `the newest revision ${newest.revision} is older than the window`);
     },
   },
+  datastore_pressure: {
+    name: 'datastore_pressure',
+    build: (env) => {
+      const query = isDatastore(env) ? pressureQuery(env) : undefined;
+      return query ? metricCall(env, query.template, true) : undefined;
+    },
+    assess(env, outcome) {
+      const series = firstSeries(outcome);
+      const what = pressureQuery(env)?.what ?? 'saturation';
+      if (!series) return neutral(`no ${what} series`);
+      const growth = (series.slopePerMinute * 10) / Math.max(series.mean, 1e-9);
+      if (rise(series, 1.25) === 'rose' || growth > 0.1)
+        return supports(
+          0.7,
+          `its ${what} climbed (${series.before ?? series.first} → ${series.after ?? series.last}, max ${series.max})`,
+        );
+      return refutes(
+        0.4,
+        `its ${what} is steady (${series.before ?? series.first} → ${series.after ?? series.last})`,
+      );
+    },
+  },
   errors_after_pivot: {
     name: 'errors_after_pivot',
     build: (env) => metricCall(env, env.queries.errors, true),
@@ -540,6 +588,13 @@ export const CHECKS: Record<string, CheckDefinition> = {
       const verdict = rise(firstSeries(outcome), 2);
       if (!verdict) return neutral('no error series around the change');
       const series = firstSeries(outcome) as SeriesDigest;
+      // A cache or database that is full or out of connections refuses its clients; its own
+      // error series may stay flat while theirs climbs.
+      if (verdict === 'flat' && env.hypothesis.category === 'dependency_failure' && isDatastore(env))
+        return refutes(
+          0.3,
+          `its own errors did not rise (${series.before} → ${series.after}); a datastore's clients see its failures`,
+        );
       const blamed = blamedDependencies(env);
       if (verdict === 'rose' && blamed)
         return neutral(
@@ -598,14 +653,18 @@ export const CHECKS: Record<string, CheckDefinition> = {
   traffic_trend: {
     name: 'traffic_trend',
     build: (env) => metricCall(env, env.queries.rps, true),
-    assess(_env, outcome) {
+    assess(env, outcome) {
       const series = firstSeries(outcome);
       if (!series) return neutral('no traffic series');
       const verdict = rise(series, 1.6);
       const peak = series.max / Math.max(series.first, 1e-9);
       if (verdict === 'rose' || peak >= 1.8)
         return supports(peak >= 2.5 ? 0.9 : 0.7, `traffic rose (first ${series.first}, max ${series.max})`);
-      return refutes(0.7, `traffic is steady (first ${series.first}, max ${series.max})`);
+      // A datastore fills up from what is written to it (a batch import), not only from requests.
+      return refutes(
+        isDatastore(env) ? 0.2 : 0.7,
+        `traffic is steady (first ${series.first}, max ${series.max})`,
+      );
     },
   },
   cpu_trend: {
@@ -860,9 +919,18 @@ export const CATALOG: Readonly<Record<HypothesisCategory, readonly string[]>> = 
     'latency_after_pivot',
   ],
   config_change: ['config_changes', 'analyzers', 'pods', 'error_logs', 'errors_after_pivot'],
-  resource_saturation: ['traffic_trend', 'cpu_trend', 'pods', 'error_logs', 'caller_pods', 'caller_logs'],
+  resource_saturation: [
+    'datastore_pressure',
+    'traffic_trend',
+    'cpu_trend',
+    'pods',
+    'error_logs',
+    'caller_pods',
+    'caller_logs',
+  ],
   memory_leak: ['memory_trend', 'analyzers', 'pods', 'error_logs'],
   dependency_failure: [
+    'datastore_pressure',
     'errors_after_pivot',
     'pods',
     'error_logs',

@@ -34,6 +34,8 @@ export function discoverFromLogs(env: CheckEnv, outcome: CheckOutcome): Discover
   if (!owner || !logs || logs.errors === 0 || !logs.text) return [];
   const known = knownServices(env.context);
   const drafts: DiscoveredDraft[] = [];
+  // What the suspect's own logs show explains why the suspect fails: a child of its hypothesis.
+  const under = outcome.check === 'error_logs' ? { parentId: env.hypothesis.id } : {};
   const lines = logs.text.split('\n');
   let specific = false;
   for (const cause of SPECIFIC_CAUSES) {
@@ -53,6 +55,7 @@ export function discoverFromLogs(env: CheckEnv, outcome: CheckOutcome): Discover
         suspect,
         statement: cause.statement(name),
         prior: DISCOVERED_PRIOR,
+        ...under,
         ...(name !== owner ? { caller: owner } : {}),
       });
     }
@@ -70,6 +73,7 @@ export function discoverFromLogs(env: CheckEnv, outcome: CheckOutcome): Discover
         suspect,
         statement: `${name}, which ${owner} calls, is failing and its callers fail with it`,
         prior: FOLLOWED_PRIOR,
+        ...under,
         caller: owner,
       });
     }
@@ -88,6 +92,7 @@ export function discoverFromLogs(env: CheckEnv, outcome: CheckOutcome): Discover
       suspect,
       statement: `A recent release of ${owner} broke its code`,
       prior: FOLLOWED_PRIOR,
+      ...under,
       ...(env.caller ? { caller: env.caller } : {}),
     });
   return drafts;
@@ -122,6 +127,7 @@ export function newDrafts(
       suspect: draft.suspect,
       statement: draft.statement,
       prior: draft.prior,
+      ...(draft.parentId ? { parentId: draft.parentId } : {}),
     });
   }
   return fresh;

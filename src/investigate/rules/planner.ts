@@ -120,7 +120,7 @@ export class RulesRun implements PlannerRun {
   }
 
   #target(id: string): TargetInfo {
-    return this.#context.targets[id] ?? fallbackTarget(id);
+    return this.#context.targets[id] ?? this.#context.services[id] ?? fallbackTarget(id);
   }
 
   #env(hypothesis: Hypothesis): CheckEnv {

@@ -7,6 +7,10 @@ export interface RuleQueries {
   cpu: string;
   memory: string;
   restarts: string;
+  /** Memory a cache (Redis and the like) holds for its keys. */
+  cacheMemory: string;
+  /** Connections a database has open. */
+  dbConnections: string;
   /** Log search (Datadog syntax); used when `datadog_logs` is available. */
   errorLogs: string;
 }
@@ -20,6 +24,8 @@ export const DATADOG_QUERIES: RuleQueries = {
   cpu: 'avg:kubernetes.cpu.usage.total{service:$service}',
   memory: 'avg:kubernetes.memory.usage{service:$service}',
   restarts: 'sum:kubernetes.containers.restarts{service:$service}',
+  cacheMemory: 'avg:redis.mem.used{service:$service}',
+  dbConnections: 'sum:postgresql.connections{service:$service}',
   errorLogs: 'service:$service status:(error OR warn)',
 };
 
@@ -33,6 +39,8 @@ export const PROMETHEUS_QUERIES: RuleQueries = {
   cpu: 'sum(rate(container_cpu_usage_seconds_total{namespace="$namespace",pod=~"$service-.*"}[5m]))',
   memory: 'avg(container_memory_working_set_bytes{namespace="$namespace",pod=~"$service-.*"})',
   restarts: 'sum(kube_pod_container_status_restarts_total{namespace="$namespace",pod=~"$service-.*"})',
+  cacheMemory: 'sum(redis_memory_used_bytes{service="$service"})',
+  dbConnections: 'sum(pg_stat_activity_count{service="$service"})',
   errorLogs: 'service:$service status:(error OR warn)',
 };
 
