@@ -16,6 +16,19 @@ export interface ObservedCause {
   confidence: number;
 }
 
+/** One incident of a run, in the order they opened: how long and how many calls its diagnosis took. */
+export interface ObservedIncident {
+  /** Sim ms from the first fault to the incident's first signal. */
+  openedSimMs: number;
+  /** Sim ms from the incident's first signal to its report; absent when it was never investigated. */
+  diagnoseSimMs?: number;
+  toolCalls: number;
+  /** Top category of its investigation, when one ranked first. */
+  category?: string;
+  /** Mode of its first decision, when a remediation was decided. */
+  mode?: string;
+}
+
 /** What a scenario run showed: the harness fills it in from the daemon and the sim. */
 export interface ObservedRun {
   /** Incidents opened during the run. */
@@ -35,6 +48,8 @@ export interface ObservedRun {
   wallMs: number;
   /** Wall ms from the incident opening to its report. */
   diagnoseWallMs?: number;
+  /** Every incident, in the order they opened. */
+  perIncident?: readonly ObservedIncident[];
   /** Why the run itself failed (timeout, crash), if it did. */
   error?: string;
 }

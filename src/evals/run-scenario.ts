@@ -11,7 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import { silentLogger } from '../shared/logger.js';
 import type { Scenario } from '../sim/scenario/load.js';
 import { startSim, type Sim } from '../sim/sim.js';
-import type { ObservedAction, ObservedCause, ObservedRun } from './observed.js';
+import type { ObservedAction, ObservedCause, ObservedIncident, ObservedRun } from './observed.js';
 
 /** Something that happened during a run, for a live view (the demo) or a log. */
 export type StoryEvent =
@@ -290,6 +290,23 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         });
       }
     }
+    const perIncident: ObservedIncident[] = [...incidents]
+      .sort((a, b) => a.firstReceivedAt - b.firstReceivedAt)
+      .map((incident) => {
+        const journal = journals[incident.id] ?? {};
+        const investigation = journal.investigation;
+        const top = investigation?.causes[0];
+        const mode = journal.decisions?.[0]?.decision.mode;
+        return {
+          openedSimMs: Math.max(0, incident.firstReceivedAt - faultAt),
+          ...(investigation
+            ? { diagnoseSimMs: Math.max(0, investigation.at - incident.firstReceivedAt) }
+            : {}),
+          toolCalls: investigation?.toolCalls ?? 0,
+          ...(top ? { category: top.category } : {}),
+          ...(mode ? { mode } : {}),
+        };
+      });
     const faults = sim.world.faults().filter((fault) => fault.kind !== 'flapping');
     const mitigated = faults.length > 0 && faults.every((fault) => fault.mitigated);
     const cleared = faults.flatMap((fault) => (fault.clearedAt !== undefined ? [fault.clearedAt] : []));
@@ -307,6 +324,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       tokens,
       wallMs: Date.now() - started,
       ...(diagnoseWallMs !== undefined ? { diagnoseWallMs } : {}),
+      perIncident,
     };
     options.onEvent?.({ kind: 'done', observed });
     const pages = vendors.pagerduty.events.map((event) => `${event.action} ${event.dedupKey}`);

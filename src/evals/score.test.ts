@@ -163,4 +163,43 @@ describe('scoring eval runs', () => {
     expect(sameTarget('k8s:prod/node-b', 'node-b')).toBe(true);
     expect(sameTarget('checkout-v2', 'checkout')).toBe(false);
   });
+
+  it('compares a learning case: the second incident of one cause diagnosed with fewer calls is faster', () => {
+    const scenario = byName('learning-bad-deploy-twice');
+    const run = perfectRun(scenario);
+    run.incidents = 2;
+    run.perIncident = [
+      {
+        openedSimMs: 20_000,
+        diagnoseSimMs: 90_000,
+        toolCalls: 14,
+        category: 'deploy_regression',
+        mode: 'approval',
+      },
+      {
+        openedSimMs: 600_000,
+        diagnoseSimMs: 30_000,
+        toolCalls: 6,
+        category: 'deploy_regression',
+        mode: 'approval',
+      },
+    ];
+    const score = scoreScenario(scenario, run);
+    expect(score.learning).toEqual({
+      first: { diagnoseSimMs: 90_000, toolCalls: 14, mode: 'approval' },
+      second: { diagnoseSimMs: 30_000, toolCalls: 6, mode: 'approval' },
+      faster: true,
+    });
+    expect(summarize([{ scenario, score }])).toMatchObject({ learningCases: 1, learningFaster: 1 });
+
+    // The second took more calls: not faster. A second incident of another cause is no pair.
+    run.perIncident = [
+      { openedSimMs: 20_000, diagnoseSimMs: 90_000, toolCalls: 6, category: 'deploy_regression' },
+      { openedSimMs: 500_000, diagnoseSimMs: 10_000, toolCalls: 2, category: 'node_issue' },
+      { openedSimMs: 600_000, diagnoseSimMs: 30_000, toolCalls: 9, category: 'deploy_regression' },
+    ];
+    expect(scoreScenario(scenario, run).learning?.faster).toBe(false);
+    run.perIncident = [{ openedSimMs: 20_000, toolCalls: 6, category: 'deploy_regression' }];
+    expect(scoreScenario(scenario, run).learning).toBeUndefined();
+  });
 });

@@ -42,7 +42,37 @@ export interface ScenarioScore {
   tokens: { input: number; output: number };
   wallMs: number;
   diagnoseWallMs?: number;
+  /**
+   * When the same cause opened two incidents (a learning case): the first and the second's
+   * diagnosis, and whether the second needed fewer tool calls or less time.
+   */
+  learning?: {
+    first: { diagnoseSimMs?: number; toolCalls: number; mode?: string };
+    second: { diagnoseSimMs?: number; toolCalls: number; mode?: string };
+    faster: boolean;
+  };
   failures: string[];
+}
+
+function learningOf(run: ObservedRun): ScenarioScore['learning'] {
+  const investigated = (run.perIncident ?? []).filter((incident) => incident.category !== undefined);
+  const first = investigated[0];
+  const second = investigated.slice(1).find((incident) => incident.category === first?.category);
+  if (!first || !second) return undefined;
+  const brief = (incident: typeof first) => ({
+    ...(incident.diagnoseSimMs !== undefined ? { diagnoseSimMs: incident.diagnoseSimMs } : {}),
+    toolCalls: incident.toolCalls,
+    ...(incident.mode ? { mode: incident.mode } : {}),
+  });
+  const quicker =
+    first.diagnoseSimMs !== undefined &&
+    second.diagnoseSimMs !== undefined &&
+    second.diagnoseSimMs < first.diagnoseSimMs;
+  return {
+    first: brief(first),
+    second: brief(second),
+    faster: second.toolCalls < first.toolCalls || (second.toolCalls === first.toolCalls && quicker),
+  };
 }
 
 /** Whether `target` (a name or a graph id) names `name`. */
@@ -152,6 +182,7 @@ export function scoreScenario(scenario: Scenario, run: ObservedRun): ScenarioSco
       );
   }
 
+  const learning = learningOf(run);
   return {
     name: scenario.name,
     passed: failures.length === 0,
@@ -168,6 +199,7 @@ export function scoreScenario(scenario: Scenario, run: ObservedRun): ScenarioSco
     tokens: run.tokens,
     wallMs: run.wallMs,
     ...(run.diagnoseWallMs !== undefined ? { diagnoseWallMs: run.diagnoseWallMs } : {}),
+    ...(learning ? { learning } : {}),
     failures,
   };
 }
@@ -187,6 +219,9 @@ export interface SuiteSummary {
   mitigated: number;
   medianDetectSimMs?: number;
   medianDiagnoseWallMs?: number;
+  /** Scenarios where one cause opened two incidents, and how many of them were diagnosed faster the second time. */
+  learningCases: number;
+  learningFaster: number;
   tokens: { input: number; output: number };
 }
 
@@ -259,6 +294,8 @@ export function summarize(
     ),
     ...(medianDetectSimMs !== undefined ? { medianDetectSimMs } : {}),
     ...(medianDiagnoseWallMs !== undefined ? { medianDiagnoseWallMs } : {}),
+    learningCases: scores.filter((score) => score.learning).length,
+    learningFaster: scores.filter((score) => score.learning?.faster).length,
     tokens: scores.reduce(
       (sum, score) => ({ input: sum.input + score.tokens.input, output: sum.output + score.tokens.output }),
       { input: 0, output: 0 },
