@@ -234,7 +234,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         }
       }
       const settled =
-        sim.world.now() > timelineEnd + 60_000 &&
+        // A fault late in the timeline gets the time the scenario allows for detecting it.
+        sim.world.now() > timelineEnd + Math.max(60_000, scenario.expect.detectWithin ?? 120_000) &&
         incidents.every((incident) => TERMINAL.has(incident.state)) &&
         (incidents.length > 0 || scenario.expect.incident === false);
       if (settled) {

@@ -125,6 +125,7 @@ export const FINDING_WORDS = [
   'NXDOMAIN',
   'no such host',
   'HPAAtMax',
+  'ReplicaMismatch',
 ] as const;
 
 function brief(entity: Entity, distance: number): ReachedBrief {

@@ -182,6 +182,15 @@ describe('rules planner per category against the sim', () => {
       suspect: '/Deployment/checkout',
     },
     {
+      name: 'pending pods, seen first as a replica mismatch',
+      fault: { kind: 'pending_unschedulable', service: 'checkout', reason: 'cpu' },
+      symptoms: ['checkout'],
+      openAfterMs: 90_000,
+      hint: 'ReplicaMismatch: 3/5 replicas available',
+      category: 'scheduling',
+      suspect: '/Deployment/checkout',
+    },
+    {
       name: 'dns failure',
       fault: { kind: 'dns_failure', service: 'checkout' },
       symptoms: ['checkout'],

@@ -40,6 +40,8 @@ const HINT_BOOSTS: Record<string, Partial<Record<HypothesisCategory, number>>> =
   NXDOMAIN: { network_dns: 6 },
   'no such host': { network_dns: 6 },
   HPAAtMax: { resource_saturation: 3 },
+  // Fewer replicas available than desired: new pods cannot be placed, pulled or started.
+  ReplicaMismatch: { scheduling: 3, image: 2, config_change: 1.2 },
 };
 
 const MINUTE = 60_000;
