@@ -235,7 +235,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       }
       const settled =
         // A fault late in the timeline gets the time the scenario allows for detecting it.
-        sim.world.now() > timelineEnd + Math.max(60_000, scenario.expect.detectWithin ?? 120_000) &&
+        sim.world.now() > timelineEnd + Math.max(60_000, scenario.expect.detectWithin ?? 300_000) &&
         incidents.every((incident) => TERMINAL.has(incident.state)) &&
         (incidents.length > 0 || scenario.expect.incident === false);
       if (settled) {
