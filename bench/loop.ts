@@ -1,18 +1,25 @@
 /**
  * Loop benchmark: `npx tsx bench/loop.ts [--rate 200] [--seconds 10] [--concurrency 8]
- * [--redis-url redis://127.0.0.1:6379] [--json]`.
+ * [--per-incident 10] [--redis-url redis://127.0.0.1:6379] [--json]`.
  *
- * Drives `rate` signals per second for `seconds` through the whole loop (ingest → detect →
- * investigate → respond → execute → verify → learn, seven BullMQ jobs per signal) on an
- * embedded graph, each signal opening its own incident. The dependencies are trivial: the
- * graph writer is the placeholder writer, investigate only records when it was first called
- * (that time stands in for the first diagnostic tool call), the policy says autonomous, and
- * execute, verify and learn succeed at once. So the figures measure the loop's own cost:
- * queues, the graph, locks and the step ledger.
+ * Two cases, each on a fresh embedded graph and key prefix:
+ * - storm (the headline): alert groups of `per-incident` alerts on one pod arriving together,
+ *   as Alertmanager sends them. The first alert of a group opens an incident that runs the
+ *   whole loop (ingest → detect → investigate → respond → execute → verify → learn); the
+ *   others correlate into it and are only ingested and detected.
+ * - worst case: every signal opens its own incident and passes all seven stages.
  *
- * The raw baseline, in the same run on the same Redis: plain BullMQ `add` + a worker that does
- * nothing, as many jobs as the loop ran, same concurrency. With `--json`, stdout is exactly one
- * JSON object; details go to stderr.
+ * Each case has two phases. Latency: `rate` signals a second for `seconds`; intervention
+ * latency is signal receipt → the first call of investigate. Capacity: the same number of
+ * signals submitted at once; signalsPerSec is how fast the loop got through them, so it can be
+ * compared with raw BullMQ, which is also measured flat out.
+ *
+ * The dependencies are trivial: the graph writer is the placeholder writer, investigate only
+ * records when it was first called (standing in for the first diagnostic tool call), the policy
+ * says autonomous, execute, verify and learn succeed at once. So the figures measure the loop's
+ * own cost: queues, the graph, locks and the step ledger. The raw baseline, in the same run on
+ * the same Redis: plain BullMQ `add` + a worker that does nothing, seven jobs per signal, same
+ * concurrency. With `--json`, stdout is exactly one JSON object; details go to stderr.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +45,7 @@ interface Options {
   rate: number;
   seconds: number;
   concurrency: number;
+  perIncident: number;
   redisUrl: string;
   json: boolean;
 }
@@ -48,6 +56,7 @@ function options(): Options {
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '8' },
+      'per-incident': { type: 'string', default: '10' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
       json: { type: 'boolean', default: false },
     },
@@ -61,6 +70,7 @@ function options(): Options {
     rate: number('rate', values.rate),
     seconds: number('seconds', values.seconds),
     concurrency: number('concurrency', values.concurrency),
+    perIncident: number('per-incident', values['per-incident']),
     redisUrl: values['redis-url'],
     json: values.json,
   };
@@ -76,9 +86,10 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, index)] ?? Number.NaN;
 }
 
-function signal(index: number, now: number, run: string): Signal {
+/** Signal `index`; signals `perIncident` apart in index share a pod (one alert group). */
+function signal(index: number, now: number, run: string, perIncident: number): Signal {
   const fingerprint = `bench-${run}-${index}`;
-  const pod = `bench-${index}`;
+  const pod = `bench-${run}-${Math.floor(index / perIncident)}`;
   return {
     v: 1,
     id: signalId('alertmanager', fingerprint, 'firing', now),
@@ -92,8 +103,8 @@ function signal(index: number, now: number, run: string): Signal {
     ],
     observedAt: now,
     receivedAt: now,
-    summary: `${pod} is down`,
-    attributes: { labels: { alertname: 'PodDown' } },
+    summary: `${pod} is down (${index % perIncident})`,
+    attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
     raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
   };
 }
@@ -106,6 +117,7 @@ async function raw(redisUrl: string, prefix: string, jobs: number, concurrency: 
   const all = new Promise<void>((resolve) => {
     finished = resolve;
   });
+  const workerConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const worker = new Worker(
     'raw',
     async () => {
@@ -113,7 +125,7 @@ async function raw(redisUrl: string, prefix: string, jobs: number, concurrency: 
       if (done === jobs) finished();
       return Promise.resolve();
     },
-    { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency },
+    { connection: workerConnection, prefix, concurrency },
   );
   await worker.waitUntilReady();
   const started = performance.now();
@@ -123,37 +135,65 @@ async function raw(redisUrl: string, prefix: string, jobs: number, concurrency: 
     if (adds.length >= 200) await Promise.all(adds.splice(0));
   }
   await Promise.all(adds);
+  const timer = setTimeout(() => finished(), 300_000);
   await all;
+  clearTimeout(timer);
+  if (done < jobs) throw new Error(`raw: only ${done} of ${jobs} jobs ran within 5 minutes`);
   const seconds = (performance.now() - started) / 1000;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
+  workerConnection.disconnect();
   return jobs / seconds;
 }
 
-async function main(): Promise<void> {
-  const settings = options();
-  const run = Date.now().toString(36);
+interface Phase {
+  signals: number;
+  incidents: number;
+  seconds: number;
+  signalsPerSec: number;
+  /** Signal receipt → first call of investigate, per incident, sorted. */
+  latencies: number[];
+  cpuMsPerSignal: number;
+  timedOut: boolean;
+}
+
+interface CaseResult {
+  latency: Phase;
+  capacity: Phase;
+  stageMeansMs: Record<string, number>;
+}
+
+async function counter(registry: Registry, name: string, outcome: string): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((value) => value.labels.outcome === outcome)
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
+/** One case: a fresh graph and prefix, a latency phase at `rate`, then a capacity phase flat out. */
+async function runCase(settings: Options, perIncident: number, tag: string): Promise<CaseResult> {
+  const run = `${Date.now().toString(36)}${tag}`;
   const prefix = `nsbench:loop:${run}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-loop-'));
   const logger = silentLogger();
   const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
   const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
-  const total = settings.rate * settings.seconds;
-  const firstCall = new Map<string, number>();
+  let detected = 0;
   let learned = 0;
-  let lastLearnAt = 0;
-  let allLearned: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    allLearned = resolve;
-  });
+  let latencies: number[] = [];
+  const investigated = new Set<string>();
   const deps: LoopDeps = {
     persistSignal: placeholderSignalWriter(graph),
     investigate: (input) => {
       const at = Date.now();
-      if (!firstCall.has(input.incidentId)) firstCall.set(input.incidentId, at);
+      if (!investigated.has(input.incidentId)) {
+        investigated.add(input.incidentId);
+        const received = Math.min(...input.signals.map((one) => one.receivedAt));
+        if (Number.isFinite(received)) latencies.push(at - received);
+      }
       return Promise.resolve({
         proposals: [
           {
@@ -173,8 +213,6 @@ async function main(): Promise<void> {
     escalate: () => Promise.resolve(),
     learn: () => {
       learned += 1;
-      lastLearnAt = performance.now();
-      if (learned === total) allLearned();
       return Promise.resolve();
     },
   };
@@ -188,6 +226,10 @@ async function main(): Promise<void> {
     deps,
     settings: { verifyDelayMs: 0, digestEveryMs: 0 },
     registry,
+    onStepRecorded: (_incident, step) => {
+      if (step.startsWith('detect-')) detected += 1;
+      return Promise.resolve();
+    },
   });
   const workers = pipeline.stages.map((stage) =>
     startStageWorker(stage, {
@@ -199,45 +241,59 @@ async function main(): Promise<void> {
   );
   await Promise.all(workers.map((one) => one.worker.waitUntilReady()));
   const sink = createQueueSink({ connection, prefix, logger });
+  const total = settings.rate * settings.seconds;
 
-  log(`driving ${settings.rate} signals/s for ${settings.seconds} s (${total} signals, 7 jobs each)`);
-  const receivedAt = new Map<string, number>();
-  const tickMs = 50;
-  const perTick = Math.max(1, Math.round((settings.rate * tickMs) / 1000));
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * settings.rate) + perTick);
-    const batch: Signal[] = [];
-    for (; sent < due; sent++) {
-      const now = Date.now();
-      const one = signal(sent, now, run);
-      receivedAt.set(one.id, now);
-      batch.push(one);
+  const phase = async (name: string, paced: boolean): Promise<Phase> => {
+    const [detected0, learned0] = [detected, learned];
+    const opened0 = await counter(registry, 'nightshift_loop_signals_total', 'opened');
+    latencies = [];
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const tickMs = 50;
+    const perTick = paced ? Math.max(1, Math.round((settings.rate * tickMs) / 1000)) : 500;
+    let sent = 0;
+    while (sent < total) {
+      let due = paced
+        ? Math.min(total, Math.floor(((performance.now() - started) / 1000) * settings.rate) + perTick)
+        : Math.min(total, sent + perTick);
+      // An alert group arrives whole, in one batch, as Alertmanager sends it.
+      if (due < total) due -= due % perIncident;
+      const batch: Signal[] = [];
+      for (; sent < due; sent++) batch.push(signal(sent, Date.now(), `${run}-${name}`, perIncident));
+      if (batch.length > 0) await sink.accept(batch, { channel: 'bench' });
+      if (paced) await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
-    if (batch.length > 0) await sink.accept(batch, { channel: 'bench' });
-    await new Promise((resolve) => setTimeout(resolve, tickMs));
-  }
-  const submittedAfter = (performance.now() - started) / 1000;
-  const timeout = setTimeout(() => allLearned(), 120_000);
-  await finished;
-  clearTimeout(timeout);
-  const elapsed = (lastLearnAt - started) / 1000;
-  const signalsPerSec = learned / elapsed;
+    const deadline = performance.now() + 300_000;
+    let opened = 0;
+    let timedOut = false;
+    for (;;) {
+      opened = (await counter(registry, 'nightshift_loop_signals_total', 'opened')) - opened0;
+      if (detected - detected0 >= total && learned - learned0 >= opened) break;
+      if (performance.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const signals = detected - detected0;
+    log(
+      `  ${name}: ${signals}/${total} signals, ${opened} incidents, ${learned - learned0} learned in ${seconds.toFixed(2)} s${timedOut ? ' (timed out)' : ''}`,
+    );
+    return {
+      signals,
+      incidents: opened,
+      seconds,
+      signalsPerSec: signals / seconds,
+      latencies: [...latencies].sort((a, b) => a - b),
+      cpuMsPerSignal: (used.user + used.system) / 1000 / Math.max(signals, 1),
+      timedOut,
+    };
+  };
 
-  const incidents = await pipeline.incidents.list({ limit: total + 10 });
-  const latencies = incidents
-    .map((incident) => {
-      const at = firstCall.get(incident.id);
-      const first = incident.signalIds[0];
-      const received = first ? receivedAt.get(first) : undefined;
-      return at !== undefined && received !== undefined ? at - received : undefined;
-    })
-    .filter((value): value is number => value !== undefined)
-    .sort((a, b) => a - b);
-  log(
-    `loop: ${learned}/${total} incidents learned in ${elapsed.toFixed(2)} s (submitting took ${submittedAfter.toFixed(2)} s)`,
-  );
+  const latency = await phase('latency', true);
+  const capacity = await phase('capacity', false);
 
   const durations = await registry.getSingleMetric('nightshift_loop_job_duration_seconds')?.get();
   const sums = new Map<string, { sum: number; count: number }>();
@@ -248,36 +304,72 @@ async function main(): Promise<void> {
     if ((value as { metricName?: string }).metricName?.endsWith('_count')) entry.count += value.value;
     sums.set(stage, entry);
   }
-  for (const [stage, { sum, count }] of sums)
-    log(`  ${stage}: ${count} jobs, mean ${((sum / Math.max(count, 1)) * 1000).toFixed(1)} ms`);
+  const stageMeansMs: Record<string, number> = {};
+  for (const [stage, { sum, count }] of sums) {
+    stageMeansMs[stage] = Number(((sum / Math.max(count, 1)) * 1000).toFixed(1));
+    log(`    ${stage}: ${count} jobs, mean ${stageMeansMs[stage]} ms`);
+  }
   await Promise.all(workers.map((one) => one.close(5_000)));
   await pipeline.stop();
   await sink.close();
   await graph.close();
-
-  log(`raw: plain BullMQ add + no-op worker, ${total * 7} jobs, concurrency ${settings.concurrency}`);
-  const rawJobsPerSec = await raw(settings.redisUrl, prefix, total * 7, settings.concurrency);
   const keys = await connection.keys(`${prefix}:*`);
   for (let index = 0; index < keys.length; index += 500)
     await connection.del(...keys.slice(index, index + 500));
   connection.disconnect();
   workerConnection.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
+  return { latency, capacity, stageMeansMs };
+}
 
-  const result = {
-    signalsPerSec: Number(signalsPerSec.toFixed(1)),
+/** The figures of one case against raw BullMQ. */
+function figures(result: CaseResult, rawJobsPerSec: number, rate: number): Record<string, unknown> {
+  const { latency, capacity } = result;
+  const jobsPerSignal = (2 * capacity.signals + 5 * capacity.incidents) / Math.max(capacity.signals, 1);
+  return {
+    signalsPerSec: Number(capacity.signalsPerSec.toFixed(1)),
     rawBullmqJobsPerSec: Number(rawJobsPerSec.toFixed(1)),
-    ratioToRaw: Number((signalsPerSec / rawJobsPerSec).toFixed(4)),
-    interventionLatencyP50Ms: percentile(latencies, 50),
-    interventionLatencyP99Ms: percentile(latencies, 99),
-    offeredSignalsPerSec: settings.rate,
-    signals: total,
-    incidentsCompleted: learned,
-    jobsPerSignal: 7,
-    loopJobsPerSec: Number(((learned * 7) / elapsed).toFixed(1)),
-    ratioOfJobsToRaw: Number(((learned * 7) / elapsed / rawJobsPerSec).toFixed(4)),
+    ratioToRaw: Number((capacity.signalsPerSec / rawJobsPerSec).toFixed(4)),
+    interventionLatencyP50Ms: percentile(latency.latencies, 50),
+    interventionLatencyP99Ms: percentile(latency.latencies, 99),
+    offeredSignalsPerSec: rate,
+    signalsPerSecAtOfferedRate: Number(latency.signalsPerSec.toFixed(1)),
+    signals: capacity.signals,
+    incidents: capacity.incidents,
+    jobsPerSignal: Number(jobsPerSignal.toFixed(2)),
+    loopJobsPerSec: Number((capacity.signalsPerSec * jobsPerSignal).toFixed(1)),
+    ratioOfJobsToRaw: Number(((capacity.signalsPerSec * jobsPerSignal) / rawJobsPerSec).toFixed(4)),
+    cpuMsPerSignal: Number(capacity.cpuMsPerSignal.toFixed(2)),
+    capacityLatencyP50Ms: percentile(capacity.latencies, 50),
+    stageMeansMs: result.stageMeansMs,
+    ...(latency.timedOut || capacity.timedOut ? { timedOut: true } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const settings = options();
+  const total = settings.rate * settings.seconds;
+  const prefix = `nsbench:loop:${Date.now().toString(36)}raw`;
+  log(`raw: plain BullMQ add + no-op worker, ${total * 7} jobs, concurrency ${settings.concurrency}`);
+  const cpu = process.cpuUsage();
+  const rawJobsPerSec = await raw(settings.redisUrl, prefix, total * 7, settings.concurrency);
+  const rawCpu = process.cpuUsage(cpu);
+  log(
+    `  ${rawJobsPerSec.toFixed(0)} jobs/s, ${((rawCpu.user + rawCpu.system) / 1000 / (total * 7)).toFixed(3)} ms CPU per job`,
+  );
+  log(`storm: alert groups of ${settings.perIncident} signals on one pod, ${total} signals per phase`);
+  const storm = await runCase(settings, settings.perIncident, 's');
+  log(`worst case: every signal opens its own incident, ${total} signals per phase`);
+  const worst = await runCase(settings, 1, 'w');
+  const result = {
+    case: `storm: alert groups of ${settings.perIncident} signals on one pod, one incident per group; signalsPerSec and ratioToRaw flat out, latency at ${settings.rate} signals/s`,
+    ...figures(storm, rawJobsPerSec, settings.rate),
     concurrencyPerStage: settings.concurrency,
-    note: 'investigate is a trivial dependency that records the time of its first call; intervention latency is that time minus the signal receipt time',
+    worstCase: {
+      case: 'every signal opens its own incident and passes all seven stages',
+      ...figures(worst, rawJobsPerSec, settings.rate),
+    },
+    note: 'investigate is a trivial dependency that records the time of its first call; intervention latency is that time minus the receipt of the incident’s first signal, measured while signals arrive at offeredSignalsPerSec',
   };
   if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else log(JSON.stringify(result, null, 2));

@@ -143,7 +143,7 @@ export class IncidentStore {
       const now = this.#clock.now();
       const { signal } = input;
       const symptoms = input.entityIds.filter((entityId) => entityId !== input.alertId);
-      await this.#recordTimeline(id, 0, [
+      const timeline = await this.#recordTimeline(id, 0, [
         { kind: 'note', at: now, by: input.by, what: 'opened', reason: signal.summary },
       ]);
       const entity: EntityInput = {
@@ -170,9 +170,15 @@ export class IncidentStore {
       };
       await this.#graph.upsertEntities([entity]);
       await this.#link(id, symptoms, input.alertId);
-      const incident = await this.get(id);
-      if (!incident) throw new Error(`incident ${id} vanished after it was written`);
-      return { incident, created: true };
+      // Written under the lock, so what was written is what a read would return: no re-read.
+      const written: Entity = {
+        id,
+        kind: 'Incident',
+        name: entity.name ?? '',
+        properties: entity.properties as Entity['properties'],
+        provenance: { source: SOURCE, confidence: 1, firstSeen: now, lastSeen: now },
+      };
+      return { incident: this.#read(written, timeline), created: true };
     });
   }
 
@@ -188,7 +194,7 @@ export class IncidentStore {
     reason: string,
     options: { from?: readonly IncidentState[] } = {},
   ): Promise<TransitionResult> {
-    return this.#update(keyOrId, async (incident, entity) => {
+    return this.#update(keyOrId, async (incident, entity, events) => {
       if (incident.state === to) return { incident, changed: false };
       if (options.from && !options.from.includes(incident.state)) return { incident, changed: false };
       const now = this.#clock.now();
@@ -196,11 +202,11 @@ export class IncidentStore {
       if ('error' in result)
         throw new ValidationError(`incident ${incident.id}`, [{ path: 'state', message: result.error }]);
       const seq = number(entity.properties.timelineSeq);
-      await this.#recordTimeline(entity.id, seq, [{ kind: 'transition', ...result.ok }]);
+      const added = await this.#recordTimeline(entity.id, seq, [{ kind: 'transition', ...result.ok }]);
       const properties: Record<string, string | number> = { state: to, updatedAt: now, timelineSeq: seq + 1 };
       if (to === 'investigating') properties.round = incident.round + 1;
       await this.#write(entity, properties);
-      return { incident: await this.#reread(entity.id), changed: true };
+      return { incident: this.#written(entity, properties, events, added), changed: true };
     });
   }
 
@@ -216,7 +222,7 @@ export class IncidentStore {
     alertId: string | undefined,
     by: Actor,
   ): Promise<Incident> {
-    return this.#update(keyOrId, async (incident, entity) => {
+    return this.#update(keyOrId, async (incident, entity, events) => {
       const digest = fingerprintDigest(signal.fingerprint);
       const fingerprints = strings(entity.properties.fingerprints);
       const statuses = strings(entity.properties.fingerprintStatus);
@@ -224,12 +230,13 @@ export class IncidentStore {
       const status = signal.status ?? 'firing';
       const now = this.#clock.now();
       let seq = number(entity.properties.timelineSeq);
+      let added: GraphEvent[] = [];
       if (index === -1) {
         if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
           fingerprints.push(digest);
           statuses.push(status);
         }
-        await this.#recordTimeline(entity.id, seq, [
+        added = await this.#recordTimeline(entity.id, seq, [
           { kind: 'note', at: now, by, what: 'signal-attached', reason: signal.summary },
         ]);
         seq += 1;
@@ -237,37 +244,39 @@ export class IncidentStore {
         statuses[index] = status;
       }
       const symptoms = entityIds.filter((entityId) => entityId !== alertId);
-      await this.#write(entity, {
+      const properties = {
         fingerprints,
         fingerprintStatus: statuses,
         signalIds: append(strings(entity.properties.signalIds), [signal.id], INCIDENT_LIMITS.signalIds),
         entityIds: append(incident.entityIds, symptoms, INCIDENT_LIMITS.entityIds),
         updatedAt: now,
         timelineSeq: seq,
-      });
+      };
+      await this.#write(entity, properties);
       await this.#link(entity.id, symptoms, alertId);
-      return this.#reread(entity.id);
+      return this.#written(entity, properties, events, added);
     });
   }
 
   /** Appends a note to the timeline. */
   note(keyOrId: string, note: Omit<TimelineNote, 'at'> & { at?: number }): Promise<Incident> {
-    return this.#update(keyOrId, async (_incident, entity) => {
+    return this.#update(keyOrId, async (_incident, entity, events) => {
       const seq = number(entity.properties.timelineSeq);
       const at = note.at ?? this.#clock.now();
-      await this.#recordTimeline(entity.id, seq, [{ kind: 'note', ...note, at }]);
-      await this.#write(entity, { timelineSeq: seq + 1, updatedAt: at });
-      return this.#reread(entity.id);
+      const added = await this.#recordTimeline(entity.id, seq, [{ kind: 'note', ...note, at }]);
+      const properties = { timelineSeq: seq + 1, updatedAt: at };
+      await this.#write(entity, properties);
+      return this.#written(entity, properties, events, added);
     });
   }
 
   /** Raises the severity (never lowers it) with the reason in the timeline; unchanged when not higher. */
   raiseSeverity(keyOrId: string, severity: Severity, by: Actor, reason: string): Promise<Incident> {
-    return this.#update(keyOrId, async (incident, entity) => {
+    return this.#update(keyOrId, async (incident, entity, events) => {
       if (SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(incident.severity)) return incident;
       const seq = number(entity.properties.timelineSeq);
       const at = this.#clock.now();
-      await this.#recordTimeline(entity.id, seq, [
+      const added = await this.#recordTimeline(entity.id, seq, [
         {
           kind: 'note',
           at,
@@ -276,8 +285,9 @@ export class IncidentStore {
           reason: `${incident.severity} → ${severity}: ${reason}`,
         },
       ]);
-      await this.#write(entity, { severity, timelineSeq: seq + 1, updatedAt: at });
-      return this.#reread(entity.id);
+      const properties = { severity, timelineSeq: seq + 1, updatedAt: at };
+      await this.#write(entity, properties);
+      return this.#written(entity, properties, events, added);
     });
   }
 
@@ -286,9 +296,9 @@ export class IncidentStore {
     keyOrId: string,
     result: { rootCause?: RootCause; reportMarkdown?: string },
   ): Promise<Incident> {
-    return this.#update(keyOrId, async (_incident, entity) => {
+    return this.#update(keyOrId, async (_incident, entity, events) => {
       const { rootCause, reportMarkdown } = result;
-      await this.#write(entity, {
+      const properties = {
         ...(rootCause
           ? {
               rootCauseCategory: rootCause.category,
@@ -300,26 +310,42 @@ export class IncidentStore {
         ...(reportMarkdown === undefined
           ? {}
           : { report: reportMarkdown.slice(0, INCIDENT_LIMITS.reportChars) }),
-      });
-      return this.#reread(entity.id);
+      };
+      await this.#write(entity, properties);
+      return this.#written(entity, properties, events, []);
     });
   }
 
-  #update<T>(keyOrId: string, change: (incident: Incident, entity: Entity) => Promise<T>): Promise<T> {
+  /**
+   * Reads the incident under its lock and runs `change` with it, the entity and its events. While
+   * the lock is held nobody else writes the incident, so `change` returns what it wrote (see
+   * `#written`) instead of reading it back.
+   */
+  #update<T>(
+    keyOrId: string,
+    change: (incident: Incident, entity: Entity, events: readonly GraphEvent[]) => Promise<T>,
+  ): Promise<T> {
     const id = incidentGraphId(keyOrId);
     return this.#mutex.run(`incident:${id.slice('incident:'.length)}`, async () => {
       const entity = await this.#graph.get(id);
       if (!entity || entity.kind !== 'Incident')
         throw new ValidationError('incident', [{ path: 'id', message: `no incident ${id}` }]);
-      const incident = this.#read(entity, await this.#graph.events(id, { limit: 5_000 }));
-      return change(incident, entity);
+      const events = await this.#graph.events(id, { limit: 5_000 });
+      return change(this.#read(entity, events), entity, events);
     });
   }
 
-  async #reread(id: string): Promise<Incident> {
-    const incident = await this.get(id);
-    if (!incident) throw new Error(`incident ${id} vanished after it was written`);
-    return incident;
+  /** The incident after `properties` were merged into `entity` and `added` recorded: what a re-read returns. */
+  #written(
+    entity: Entity,
+    properties: EntityInput['properties'],
+    events: readonly GraphEvent[],
+    added: readonly GraphEvent[],
+  ): Incident {
+    const merged = { ...entity, properties: { ...entity.properties, ...properties } as Entity['properties'] };
+    // An event id written again replaces the earlier one (a torn write left by a crash).
+    const replaced = new Set(added.map((event) => event.id));
+    return this.#read(merged, [...events.filter((event) => !replaced.has(event.id)), ...added]);
   }
 
   async #write(entity: Entity, properties: EntityInput['properties']): Promise<void> {
@@ -351,7 +377,7 @@ export class IncidentStore {
     id: string,
     seq: number,
     entries: ReadonlyArray<({ kind: 'transition' } & Transition) | ({ kind: 'note' } & TimelineNote)>,
-  ): Promise<void> {
+  ): Promise<GraphEvent[]> {
     const events: EventInput[] = entries.map((entry, offset) => {
       const position = seq + offset + 1;
       const common = { seq: position, byKind: entry.by.kind, byId: entry.by.id };
@@ -369,6 +395,11 @@ export class IncidentStore {
       };
     });
     await this.#graph.recordEvents(events);
+    return events.map((event) => ({
+      ...event,
+      properties: event.properties ?? {},
+      confidence: event.confidence ?? 1,
+    }));
   }
 
   #read(entity: Entity, events: readonly GraphEvent[]): Incident {

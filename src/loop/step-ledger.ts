@@ -68,10 +68,17 @@ export class StepLedger {
     work: (inDoubt: boolean) => Promise<T>,
   ): Promise<StepOutcome<T>> {
     const key = this.#key(incidentKey);
-    const done = await this.#connection.hget(key, step);
-    if (done !== null) return { value: (JSON.parse(done) as { value: T }).value, replayed: true };
-    const starts = await this.#connection.hincrby(key, `${step}#started`, 1);
-    const value = await work(starts > 1);
+    // One round trip: the recorded result, and a start counted in case there is none. A start
+    // counted for a step found done is harmless: `inDoubt` is only read when the work runs.
+    const [[readError, done] = [null, null], [countError, starts] = [null, 0]] = ((await this.#connection
+      .pipeline()
+      .hget(key, step)
+      .hincrby(key, `${step}#started`, 1)
+      .exec()) ?? []) as Array<[Error | null, unknown]>;
+    if (readError) throw readError;
+    if (typeof done === 'string') return { value: (JSON.parse(done) as { value: T }).value, replayed: true };
+    if (countError) throw countError;
+    const value = await work(Number(starts) > 1);
     const stored = JSON.stringify({ value: value ?? null });
     const [[setError, wrote] = [null, 0]] =
       (await this.#connection.multi().hsetnx(key, step, stored).expire(key, this.#retentionSeconds).exec()) ??

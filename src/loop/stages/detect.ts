@@ -1,5 +1,7 @@
 import { allSignalsCleared, type IncidentState } from '../incident-lifecycle.js';
+import { fingerprintDigest } from '../incident-store.js';
 import { detectPayload, loopJobId } from '../payloads.js';
+import type { Signal } from '../../ingest/signal.js';
 import type { Incident } from '../pipeline-types.js';
 import { assessSeverity, trendFromAttributes, type SeverityAssessment } from '../severity.js';
 import type { LoopStage, NextJob } from '../stage.js';
@@ -33,57 +35,83 @@ export const detectStage: LoopStage<typeof detectPayload, LoopContext> = {
       );
       return undefined;
     }
-    const alertId = entityIds.find((entityId) => entityId.startsWith('alert:'));
-    const symptoms = entityIds.filter((entityId) => entityId !== alertId);
-    const placement = await context.mutex.run('correlate', async () => {
-      const found = await context.correlator.place(signal, symptoms, signal.observedAt);
-      if (found.kind !== 'none')
-        await context.correlator.register(found.incidentKey, signal, symptoms, signal.observedAt);
-      return found;
-    });
-    if (placement.kind === 'none') {
-      context.metrics?.signals.inc({ outcome: 'ignored' });
-      return undefined;
+    // A placement into an incident that resolved meanwhile is cleared and placed again at once,
+    // rather than after a retry's backoff; only a repeat of that fails the attempt.
+    for (let tries = 1; ; tries++) {
+      try {
+        return await place(signal, entityIds, context);
+      } catch (error) {
+        if (!(error instanceof ClosedIncident) || tries >= 3) throw error;
+      }
     }
-    const key = placement.incidentKey;
-    const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
-    const assessment = await assessSeverity(context.graph, signal, symptoms, trend, context.severity);
-    await context.ledger.put(key, `signal-${signal.id}`, signal);
-    const { value } = await context.ledger.once<{ next: NextJob | null }>(
-      key,
-      `detect-${signal.id}`,
-      async () => {
-        const opened = await context.store.open({
-          key,
-          signal,
-          severity: signal.severity,
-          entityIds: symptoms,
-          ...(alertId ? { alertId } : {}),
-          by: { kind: 'signal', id: signal.id },
-        });
-        let incident = opened.incident;
-        if (opened.created) {
-          context.metrics?.signals.inc({ outcome: 'opened' });
-          context.logger.info({ incidentId: incident.id, signalId: signal.id }, 'incident opened');
-        } else {
-          if (incident.state === 'resolved') {
-            // The index pointed at a closed incident (a forget that did not finish): clear it and retry.
-            await context.correlator.forget(key, [...incident.signals.keys()], incident.entityIds);
-            throw new Error(`correlation index pointed at closed incident ${key}; retrying`);
-          }
-          incident = await context.store.attachSignal(key, signal, symptoms, alertId, {
-            kind: 'signal',
-            id: signal.id,
-          });
-          context.metrics?.signals.inc({ outcome: 'joined' });
-        }
-        incident = await raise(context, incident, assessment);
-        return { next: (await settle(context, incident, signal.id)) ?? null };
-      },
-    );
-    return value.next ?? undefined;
   },
 };
+
+/** The index pointed at a resolved incident; its entries (and the signal's) have been cleared. */
+class ClosedIncident extends Error {}
+
+/** Places the signal (under the correlation lock), then opens or joins its incident once. */
+async function place(
+  signal: Signal,
+  entityIds: readonly string[],
+  context: LoopContext,
+): Promise<NextJob | undefined> {
+  const alertId = entityIds.find((entityId) => entityId.startsWith('alert:'));
+  const symptoms = entityIds.filter((entityId) => entityId !== alertId);
+  const placement = await context.mutex.run('correlate', async () => {
+    const found = await context.correlator.place(signal, symptoms, signal.observedAt);
+    if (found.kind !== 'none')
+      await context.correlator.register(found.incidentKey, signal, symptoms, signal.observedAt);
+    return found;
+  });
+  if (placement.kind === 'none') {
+    context.metrics?.signals.inc({ outcome: 'ignored' });
+    return undefined;
+  }
+  const key = placement.incidentKey;
+  const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
+  const assessment = await assessSeverity(context.graph, signal, symptoms, trend, context.severity);
+  await context.ledger.put(key, `signal-${signal.id}`, signal);
+  const { value } = await context.ledger.once<{ next: NextJob | null }>(
+    key,
+    `detect-${signal.id}`,
+    async () => {
+      const opened = await context.store.open({
+        key,
+        signal,
+        severity: signal.severity,
+        entityIds: symptoms,
+        ...(alertId ? { alertId } : {}),
+        by: { kind: 'signal', id: signal.id },
+      });
+      let incident = opened.incident;
+      if (opened.created) {
+        context.metrics?.signals.inc({ outcome: 'opened' });
+        context.logger.info({ incidentId: incident.id, signalId: signal.id }, 'incident opened');
+      } else {
+        if (incident.state === 'resolved') {
+          // The index pointed at a closed incident (a forget that did not finish, or this signal
+          // was placed just before the incident resolved, so its own entries are not among the
+          // incident's): clear them, this signal's too, and retry.
+          await context.correlator.forget(
+            key,
+            [...incident.signals.keys(), fingerprintDigest(signal.fingerprint)],
+            [...incident.entityIds, ...symptoms],
+          );
+          throw new ClosedIncident(`correlation index pointed at closed incident ${key}; retrying`);
+        }
+        incident = await context.store.attachSignal(key, signal, symptoms, alertId, {
+          kind: 'signal',
+          id: signal.id,
+        });
+        context.metrics?.signals.inc({ outcome: 'joined' });
+      }
+      incident = await raise(context, incident, assessment);
+      return { next: (await settle(context, incident, signal.id)) ?? null };
+    },
+  );
+  return value.next ?? undefined;
+}
 
 /** What follows a signal's arrival: investigation of a new incident, or resolution when all has cleared. */
 async function settle(
