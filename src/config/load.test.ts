@@ -150,4 +150,19 @@ describe('loadConfig', () => {
       'NIGHTSHIFT_MCP_CLIENTS: unknown environment variable; see the configuration reference in README.md',
     ]);
   });
+
+  it("takes the rules planner's query templates from YAML, and names an unknown one", () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'nightshift.yaml'),
+      'investigate:\n  queries:\n    cpu: \'sum(my_cpu{app="$service"})\'\n',
+    );
+    expect(loadConfig({ env: {}, cwd: dir }).investigate.queries).toEqual({
+      cpu: 'sum(my_cpu{app="$service"})',
+    });
+    writeFileSync(join(dir, 'nightshift.yaml'), 'investigate:\n  queries:\n    gpu: x\n');
+    const lines = problems(() => loadConfig({ env: {}, cwd: dir }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^investigate\.queries/);
+  });
 });

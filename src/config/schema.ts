@@ -134,6 +134,30 @@ const loop = z
       15_000,
       'NIGHTSHIFT_HEARTBEAT_MS',
     ),
+    correlationWindowMs: durationMs(
+      'A signal joins a nearby incident only if that incident had a signal this recently',
+      1_800_000,
+      'NIGHTSHIFT_LOOP_CORRELATION_WINDOW_MS',
+    ),
+    correlationHops: z.number().int().min(0).max(6).default(2).meta({
+      env: 'NIGHTSHIFT_LOOP_CORRELATION_HOPS',
+      description: 'How many topology hops apart two signals may be to join one incident',
+    }),
+    flapWindowMs: durationMs(
+      'Window an alert’s status changes are counted over for flapping',
+      900_000,
+      'NIGHTSHIFT_LOOP_FLAP_WINDOW_MS',
+    ),
+    flapThreshold: z.number().int().min(1).default(4).meta({
+      env: 'NIGHTSHIFT_LOOP_FLAP_THRESHOLD',
+      description:
+        'More status changes than this within the flap window: the alert is suppressed as flapping',
+    }),
+    digestEveryMs: durationMs(
+      'How often the suppressed-noise digest is logged; 0 turns it off',
+      3_600_000,
+      'NIGHTSHIFT_LOOP_DIGEST_EVERY_MS',
+    ),
   })
   .prefault({});
 
@@ -300,6 +324,27 @@ const investigate = z
       60_000,
       'NIGHTSHIFT_INVESTIGATE_RETRY_DELAY_MS',
     ),
+    queries: z
+      .partialRecord(
+        z.enum([
+          'errors',
+          'latency',
+          'rps',
+          'cpu',
+          'memory',
+          'restarts',
+          'cacheMemory',
+          'dbConnections',
+          'errorLogs',
+        ]),
+        z.string().min(1).max(2_000),
+      )
+      .default({})
+      .meta({
+        fileOnly: true,
+        description:
+          "The rules planner's metric and log query templates ($service, $namespace), over the Datadog or Prometheus defaults: {errors?, latency?, rps?, cpu?, memory?, restarts?, cacheMemory?, dbConnections?, errorLogs?}",
+      }),
   })
   .prefault({});
 

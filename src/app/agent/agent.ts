@@ -278,13 +278,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         message: 'claude needs integrations.anthropic.apiKey (ANTHROPIC_API_KEY)',
       },
     ]);
-  const rules = {
-    now: () => clock.now(),
-    // With Prometheus as the metrics source, the planner reads the same series verify does.
-    ...(prometheus.url && !(datadog.enabled && datadog.apiKey)
-      ? { queries: { errors: prometheus.errorsQuery, rps: prometheus.requestsQuery } }
-      : {}),
+  // With Prometheus as the metrics source, the planner reads the same series verify does, then
+  // whatever investigate.queries sets.
+  const prometheusOnly = prometheus.url && !(datadog.enabled && datadog.apiKey);
+  const queries = {
+    ...(prometheusOnly ? { errors: prometheus.errorsQuery, rps: prometheus.requestsQuery } : {}),
+    ...Object.fromEntries(
+      Object.entries(config.investigate.queries).filter(([, value]) => value !== undefined),
+    ),
   };
+  const rules = { now: () => clock.now(), ...(Object.keys(queries).length > 0 ? { queries } : {}) };
   const planner: Planner =
     useClaude && anthropic.apiKey
       ? createClaudePlanner({
@@ -402,7 +405,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     logger,
     clock,
     deps,
-    settings: { verifyDelayMs: config.loop.verifyDelayMs },
+    settings: {
+      verifyDelayMs: config.loop.verifyDelayMs,
+      digestEveryMs: config.loop.digestEveryMs,
+      correlation: { windowMs: config.loop.correlationWindowMs, hops: config.loop.correlationHops },
+      noise: { flapWindowMs: config.loop.flapWindowMs, flapThreshold: config.loop.flapThreshold },
+    },
     ...(options.registry ? { registry: options.registry } : {}),
   });
 
