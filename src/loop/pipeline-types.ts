@@ -141,8 +141,15 @@ export interface StepContext {
 export interface LoopDeps {
   /** The graph writer: persists the signal (entities, alert, event); returns the ids it touched. Idempotent. */
   persistSignal(signal: Signal): Promise<{ entityIds: string[] }>;
-  /** Read-only investigation; honours `signal` (aborts on shutdown). */
-  investigate(input: InvestigationInput, signal: AbortSignal): Promise<InvestigationResult>;
+  /**
+   * Read-only investigation; honours `signal` (aborts on shutdown). `current` reads the incident's
+   * symptoms and signals again, for a second look after more evidence has joined.
+   */
+  investigate(
+    input: InvestigationInput,
+    signal: AbortSignal,
+    current?: () => Promise<InvestigationInput>,
+  ): Promise<InvestigationResult>;
   /** Asks the policy what may be done with `proposal`. */
   respond(incident: Incident, proposal: Proposal, step?: StepContext): Promise<Decision>;
   /** Runs an allowed action; must dedupe on `step.idempotencyKey`. */

@@ -175,8 +175,9 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
   return {
     persistSignal: (signal) => writeSignal(graph, signal, { clock }),
 
-    investigate: async (input, signal) => {
+    investigate: async (first, signal, current) => {
       const again = parts.reinvestigate ?? { times: 0, delayMs: 0 };
+      let input = first;
       let result = await investigate(input, { ...parts.investigation, graph, clock, logger }, signal);
       for (let attempt = 0; attempt < again.times && !result.rootCause && !signal.aborted; attempt++) {
         logger.info(
@@ -185,15 +186,22 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         );
         await sleep(again.delayMs, signal).catch(() => undefined);
         if (signal.aborted) break;
+        // Signals that joined meanwhile (other symptoms, analyzer findings) are part of the next look.
+        input = (await current?.().catch(() => undefined)) ?? input;
         result = await investigate(input, { ...parts.investigation, graph, clock, logger }, signal);
       }
       const evidence = result.tree.flatMap((node) =>
         node.evidence.map((item) => `${item.tool}: ${item.verdict} (${item.outputDigest})`),
       );
       await journal.set(input.incidentId, 'investigation', {
+        // The root cause first (the deepest supported explanation), then the rest by confidence.
         causes: result.tree
           .filter((node) => node.status !== 'refuted')
-          .sort((a, b) => b.confidence - a.confidence)
+          .sort(
+            (a, b) =>
+              Number(b.id === result.rootCause?.hypothesisId) -
+                Number(a.id === result.rootCause?.hypothesisId) || b.confidence - a.confidence,
+          )
           .slice(0, 5)
           .map((node) => ({
             category: node.category,

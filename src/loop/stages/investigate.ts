@@ -1,7 +1,7 @@
 import type { Signal } from '../../ingest/signal.js';
 import type { IncidentState } from '../incident-lifecycle.js';
 import { loopJobId, roundPayload } from '../payloads.js';
-import type { InvestigationResult } from '../pipeline-types.js';
+import type { Incident, InvestigationInput, InvestigationResult } from '../pipeline-types.js';
 import type { LoopStage } from '../stage.js';
 import { escalate, mustGet, stageActor, type LoopContext } from './context.js';
 
@@ -36,19 +36,20 @@ export const investigateStage: LoopStage<typeof roundPayload, LoopContext> = {
         ));
         if (incident.state !== 'investigating') return { stale: true };
       }
-      const stored = await context.ledger.completed(incidentKey);
-      const signals = Object.entries(stored)
-        .filter(([name]) => name.startsWith('signal-'))
-        .map(([, value]) => value as Signal);
-      const result = await context.deps.investigate(
-        {
-          incidentId: incident.id,
-          severity: incident.severity,
-          symptomEntityIds: [...incident.entityIds],
-          signals,
-          openedAt: incident.openedAt,
-        },
-        signal,
+      const inputOf = async (now: Incident): Promise<InvestigationInput> => {
+        const stored = await context.ledger.completed(incidentKey);
+        return {
+          incidentId: now.id,
+          severity: now.severity,
+          symptomEntityIds: [...now.entityIds],
+          signals: Object.entries(stored)
+            .filter(([name]) => name.startsWith('signal-'))
+            .map(([, value]) => value as Signal),
+          openedAt: now.openedAt,
+        };
+      };
+      const result = await context.deps.investigate(await inputOf(incident), signal, async () =>
+        inputOf(await mustGet(context, incidentKey)),
       );
       if (result.firstToolCallAt !== undefined)
         context.metrics?.interventionLatency.observe(

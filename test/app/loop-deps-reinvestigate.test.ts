@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { ExecutorDeps } from '../../src/act/index.js';
+import { IncidentJournal } from '../../src/app/agent/journal.js';
+import { createLoopDeps } from '../../src/app/agent/loop-deps.js';
+import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
+import { serviceId } from '../../src/graph/ids.js';
+import { standardStop, type Planner } from '../../src/investigate/planner.js';
+import { createToolSet } from '../../src/investigate/tools/tool.js';
+import { PatternStore } from '../../src/learn/index.js';
+import type { InvestigationInput } from '../../src/loop/pipeline-types.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { testPrefix } from '../kit/prefix.js';
+import { tempDir } from '../kit/tmp.js';
+
+const prefix = testPrefix(import.meta.filename);
+const NOW = Date.UTC(2026, 10, 30, 3);
+const open: Array<{ close(): Promise<unknown> }> = [];
+
+afterEach(async () => {
+  for (const item of open.splice(0)) await item.close();
+});
+
+describe('an inconclusive investigation looked at again', () => {
+  it('takes in the symptoms and signals that joined the incident meanwhile', async () => {
+    const redis = new Redis(inject('redisUrl'));
+    open.push({ close: () => redis.quit() });
+    const clock = new ManualClock(NOW);
+    const graph = await EmbeddedGraphStore.open({
+      dataDir: tempDir(),
+      fsync: 'never',
+      logger: silentLogger(),
+      clock,
+    });
+    open.push(graph);
+    await graph.upsertEntities([
+      { id: serviceId('cart'), kind: 'Service', name: 'cart', source: 'test' },
+      { id: serviceId('recommendation'), kind: 'Service', name: 'recommendation', source: 'test' },
+    ]);
+    // A planner that proposes nothing (so nothing is ever established) and remembers what it saw.
+    const looked: string[][] = [];
+    const planner: Planner = {
+      kind: 'rules',
+      open: (options) => {
+        looked.push(options.context.symptoms.map((symptom) => symptom.id));
+        return {
+          propose: () => Promise.resolve([]),
+          nextChecks: () => Promise.resolve([]),
+          assess: () => Promise.resolve([]),
+          expand: () => Promise.resolve([]),
+          shouldStop: (tree) => standardStop(tree, options.supportThreshold),
+          usage: () => ({ input: 0, output: 0 }),
+          fallbackReason: () => undefined,
+        };
+      },
+    };
+    const deps = createLoopDeps({
+      graph,
+      clock,
+      logger: silentLogger(),
+      journal: new IncidentJournal(redis, prefix),
+      patterns: new PatternStore(redis, prefix),
+      investigation: { tools: createToolSet([]), planner },
+      // Investigation never reaches the executor.
+      executor: {} as ExecutorDeps,
+      environment: 'prod',
+      cluster: 'prod',
+      reinvestigate: { times: 1, delayMs: 0 },
+    });
+    const first: InvestigationInput = {
+      incidentId: 'incident:late-1',
+      severity: 'warning',
+      symptomEntityIds: [serviceId('cart')],
+      signals: [],
+      openedAt: NOW,
+    };
+    const later = { ...first, symptomEntityIds: [serviceId('cart'), serviceId('recommendation')] };
+    const result = await deps.investigate(first, new AbortController().signal, () => Promise.resolve(later));
+    expect(result.rootCause).toBeUndefined();
+    expect(looked).toEqual([[serviceId('cart')], [serviceId('cart'), serviceId('recommendation')]]);
+
+    // Without a way to read the incident again, the second look is at the same input.
+    looked.length = 0;
+    await deps.investigate(first, new AbortController().signal);
+    expect(looked).toEqual([[serviceId('cart')], [serviceId('cart')]]);
+  });
+});
