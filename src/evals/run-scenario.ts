@@ -60,6 +60,11 @@ const TERMINAL = new Set(['resolved', 'escalated']);
 
 /** The name of the service, workload or node a graph id points at; flags resolve to their service. */
 export async function suspectName(id: string, graph: GraphStore): Promise<string> {
+  // A Job's name carries its run; the app it belongs to is what a scenario names.
+  if (/\/(?:Job|CronJob)\//.test(id)) {
+    const app = (await graph.get(id).catch(() => undefined))?.properties.app;
+    if (typeof app === 'string' && app) return app;
+  }
   const k8s = /\/(?:Deployment|StatefulSet|DaemonSet|Job|Pod|Node)\/([^/]+)/.exec(id);
   if (k8s?.[1]) return k8s[1];
   const service = /^service:(.+)$/.exec(id);
@@ -148,7 +153,15 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           : [],
       );
     const configFile = join(options.dataDir, 'nightshift.yaml');
-    writeFileSync(configFile, stringify({ ingest: { gitRepos } }));
+    // The sim's Prometheus names its series after the world's metrics (docs/sim.md).
+    const investigate = {
+      queries: {
+        latency: 'max(nightshift_sim_latency_p99_ms{service="$service"})',
+        cpu: 'sum(nightshift_sim_cpu{service="$service"})',
+        memory: 'sum(nightshift_sim_memory_mi{service="$service"})',
+      },
+    };
+    writeFileSync(configFile, stringify({ ingest: { gitRepos }, investigate }));
     const config = loadConfig({ env, cwd: options.dataDir, file: configFile });
     app = build(config, {
       logger,

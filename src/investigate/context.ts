@@ -1,7 +1,7 @@
 import type { Entity } from '../graph/schema.js';
 import type { GraphStore } from '../graph/store.js';
 import type { Signal } from '../ingest/signal.js';
-import { resolveTarget, type TargetInfo } from './targets.js';
+import { parseK8sId, resolveTarget, type TargetInfo } from './targets.js';
 import type { IncidentSeverity, InvestigationInput } from './types.js';
 
 /** An entity reached from the symptoms. */
@@ -74,7 +74,18 @@ export interface InvestigationContext {
   blastRadius: { downstream: ReachedBrief[]; upstream: ReachedBrief[] };
   /** Nodes the symptoms' pods run on. */
   nodes: ReachedBrief[];
+  /**
+   * Workloads of other services whose pods appeared on those nodes within the change window
+   * (a batch job landing next to the symptoms), newest first, at most five.
+   */
+  newNeighbors: Array<{ id: string; name: string; kind: string; node: string; since: number }>;
   recentChanges: ChangeBrief[];
+  /**
+   * Deploys anywhere in the estate within the change window (when its services are resolved, see
+   * `services`), newest first, at most 20: a release far from the symptoms may exhaust something
+   * they share. Not counted against the budget and not sent to a model.
+   */
+  estateChanges: ChangeBrief[];
   similarIncidents: SimilarBrief[];
   runbooks: Array<{ id: string; name?: string; url?: string; summary?: string }>;
   slackThreads: Array<{ id: string; name?: string; text?: string }>;
@@ -89,6 +100,54 @@ export interface InvestigationContext {
   /** Estimated size of the serialized context in tokens, and whether lists were cut to fit. */
   approxTokens: number;
   truncated: boolean;
+}
+
+/**
+ * Workloads (other than the focus's) with pods on `nodeIds` first seen after `since`: a newcomer
+ * competing for the node's CPU or memory.
+ */
+async function newcomersOn(
+  graph: GraphStore,
+  nodeIds: readonly string[],
+  focusIds: readonly string[],
+  since: number,
+): Promise<InvestigationContext['newNeighbors']> {
+  const focus = new Set(focusIds);
+  const found = new Map<string, InvestigationContext['newNeighbors'][number]>();
+  for (const nodeId of nodeIds) {
+    // Pods already there when the node was first seen are the estate, not newcomers.
+    const node = await safe(graph.get(nodeId), null);
+    const watchedFrom = Math.max(since, (node?.provenance.firstSeen ?? since) + 5_000);
+    const pods = await safe(
+      graph.neighbors(nodeId, { kinds: ['RUNS_ON'], direction: 'in', entityKinds: ['Pod'], limit: 200 }),
+      [],
+    );
+    for (const { entity: pod } of pods) {
+      if (pod.provenance.firstSeen < watchedFrom || pod.properties.deleted === true) continue;
+      const owners = await safe(
+        graph.neighbors(pod.id, {
+          kinds: ['MANAGES'],
+          direction: 'in',
+          depth: 2,
+          entityKinds: ['Workload'],
+          limit: 2,
+        }),
+        [],
+      );
+      const owner = owners[0]?.entity;
+      if (!owner || focus.has(owner.id) || focus.has(pod.id)) continue;
+      const known = found.get(owner.id);
+      if (known && known.since <= pod.provenance.firstSeen) continue;
+      found.set(owner.id, {
+        id: owner.id,
+        name: owner.name ?? owner.id,
+        kind: parseK8sId(owner.id)?.kind ?? 'Workload',
+        node: nodeId,
+        since: pod.provenance.firstSeen,
+      });
+    }
+  }
+  return [...found.values()].sort((a, b) => b.since - a.since).slice(0, 5);
 }
 
 /** Largest estate whose services are all resolved into the context. */
@@ -165,7 +224,8 @@ async function safe<T>(promise: Promise<T>, fallback: T): Promise<T> {
 
 /** Cuts lists, least useful first, until the serialized context fits `maxChars`. */
 function compress(context: InvestigationContext, maxChars: number): void {
-  const size = (): number => JSON.stringify({ ...context, services: undefined }).length;
+  const size = (): number =>
+    JSON.stringify({ ...context, services: undefined, estateChanges: undefined }).length;
   usefulFirst(context.blastRadius.upstream);
   const cuts: Array<() => boolean> = [
     () => cut(context.slackThreads, 2),
@@ -266,6 +326,8 @@ export async function buildContext(
       if (!nodes.has(item.entity.id)) nodes.set(item.entity.id, brief(item.entity, item.distance));
   }
 
+  const newNeighbors = await newcomersOn(graph, [...nodes.keys()].slice(0, 5), focusIds, now - windowMs);
+
   const changes = focusIds.length
     ? await safe(graph.recentChanges(focusIds, { window: windowMs, now, maxDepth: 2, limit: 50 }), [])
     : [];
@@ -341,6 +403,7 @@ export async function buildContext(
     ...recentChanges.map((change) => change.entityId),
     ...[...upstream.values()].filter((item) => item.distance <= 2).map((item) => item.id),
     ...nodes.keys(),
+    ...newNeighbors.map((item) => item.id),
   ]);
   for (const id of toResolve) targets[id] = await resolveTarget(graph, id);
   const services: Record<string, TargetInfo> = {};
@@ -354,6 +417,34 @@ export async function buildContext(
   if (estate.length <= ESTATE_SERVICES_LIMIT)
     for (const entity of estate)
       services[entity.id] = targets[entity.id] ?? (await resolveTarget(graph, entity.id));
+  const workloads = [
+    ...new Set(Object.values(services).flatMap((target) => (target.workload ? [target.workload.id] : []))),
+  ];
+  const estateChanges: ChangeBrief[] = workloads.length
+    ? (
+        await safe(
+          graph.recentChanges(workloads, {
+            window: windowMs,
+            now,
+            maxDepth: 0,
+            kinds: ['deploy'],
+            limit: 20,
+          }),
+          [],
+        )
+      ).map((change) => ({
+        eventId: change.event.id,
+        kind: change.event.kind,
+        entityId: change.event.entityId,
+        at: change.event.at,
+        ...(change.event.summary ? { summary: change.event.summary } : {}),
+        distance: change.distance,
+        properties: change.event.properties,
+      }))
+    : [];
+  for (const change of estateChanges)
+    if (!targets[change.entityId] && !services[change.entityId])
+      services[change.entityId] = await resolveTarget(graph, change.entityId);
 
   const context: InvestigationContext = {
     incidentId: input.incidentId,
@@ -377,12 +468,14 @@ export async function buildContext(
       upstream: [...upstream.values()],
     },
     nodes: [...nodes.values()].sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1)),
+    newNeighbors,
     recentChanges,
     similarIncidents,
     runbooks: [...runbooks.values()],
     slackThreads: [...threads.values()],
     targets,
     services,
+    estateChanges,
     approxTokens: 0,
     truncated: false,
   };

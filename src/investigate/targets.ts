@@ -21,6 +21,8 @@ export interface TargetInfo {
   repo?: string;
   /** Desired replicas of its workload, when the graph knows. */
   replicas?: number;
+  /** Names of the services, datastores and queues it depends on, when the graph knows. */
+  dependsOn?: string[];
 }
 
 /** Splits `k8s:<cluster>/<namespace>/<Kind>/<name>` or `k8s:<cluster>/<Kind>/<name>`. */
@@ -77,6 +79,17 @@ function workloadRef(entity: Entity): NonNullable<TargetInfo['workload']> {
   };
 }
 
+/** Names of what `ids` depend on (DEPENDS_ON out of any of them). */
+async function dependenciesOf(graph: GraphStore, ids: readonly string[]): Promise<string[]> {
+  const names = new Set<string>();
+  for (const id of ids)
+    for (const item of await graph
+      .neighbors(id, { kinds: ['DEPENDS_ON'], direction: 'out', limit: 50 })
+      .catch(() => []))
+      if (item.entity.name) names.add(item.entity.name);
+  return [...names];
+}
+
 /** Resolves a graph id into a target; works from the id alone when the entity is missing. */
 export async function resolveTarget(graph: GraphStore, id: string): Promise<TargetInfo> {
   const entity = await graph.get(id).catch(() => null);
@@ -108,7 +121,10 @@ export async function resolveTarget(graph: GraphStore, id: string): Promise<Targ
         limit: 1,
       });
       const service = services[0]?.entity;
-      target.service = text(entity, 'service') ?? service?.name ?? target.name;
+      // A batch Job's name carries a run suffix; its app label is the name monitoring uses.
+      target.service = text(entity, 'service') ?? service?.name ?? text(entity, 'app') ?? target.name;
+      const dependsOn = await dependenciesOf(graph, service ? [id, service.id] : [id]);
+      if (dependsOn.length) target.dependsOn = dependsOn;
       if (!target.repo) {
         const serviceRepo = text(service, 'repo');
         if (serviceRepo) target.repo = serviceRepo;
@@ -120,6 +136,8 @@ export async function resolveTarget(graph: GraphStore, id: string): Promise<Targ
     case 'Queue': {
       target.service = target.name;
       const workload = await workloadOf(graph, id);
+      const dependsOn = await dependenciesOf(graph, workload ? [id, workload.id] : [id]);
+      if (dependsOn.length) target.dependsOn = dependsOn;
       if (workload) {
         target.workload = workloadRef(workload);
         if (!target.namespace && target.workload.namespace) target.namespace = target.workload.namespace;

@@ -63,6 +63,8 @@ function context(): InvestigationContext {
     slackThreads: [],
     targets,
     services: {},
+    newNeighbors: [],
+    estateChanges: [],
     approxTokens: 0,
     truncated: false,
   };

@@ -112,6 +112,11 @@ export function objectEntityId(
  * first time the object is seen, so a restarted ingest reports changes made while it was down
  * and never reports the same change twice.
  */
+/** The application a workload belongs to, by the usual labels. */
+function appLabel(labels: Record<string, string> | undefined): string | undefined {
+  return labels?.['app.kubernetes.io/name'] ?? labels?.app ?? labels?.['k8s-app'];
+}
+
 export class GraphProjector {
   readonly #options: ProjectorOptions;
   readonly #workloads = new Map<string, WorkloadState>();
@@ -513,6 +518,7 @@ export class GraphProjector {
     const properties: PropertiesInput = {
       ...this.#common(object, deleted),
       workloadKind: kind,
+      app: appLabel(object.metadata?.labels) ?? null,
       generation: count(object.metadata?.generation),
       readyReplicas: count(status.readyReplicas),
       availableReplicas: count(status.availableReplicas),

@@ -84,6 +84,10 @@ function contextForModel(context: InvestigationContext): Record<string, unknown>
     })),
     blastRadius: context.blastRadius,
     nodes: context.nodes,
+    newNeighbors: context.newNeighbors.map((item) => ({
+      ...item,
+      since: new Date(item.since).toISOString(),
+    })),
     similarIncidents: context.similarIncidents,
     runbooks: context.runbooks,
     slackThreads: context.slackThreads,

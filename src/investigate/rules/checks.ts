@@ -28,6 +28,8 @@ export interface CheckEnv {
   shared?: Map<string, unknown>;
   /** The service whose logs pointed at the suspect, when the suspect was found that way: its caller. */
   caller?: string;
+  /** The hypothesis this one explains further, and its target, when it has one. */
+  parent?: { hypothesis: Hypothesis; target: TargetInfo };
 }
 
 type Judgement = Omit<OutcomeVerdict, 'callId'>;
@@ -188,6 +190,19 @@ function isDatastore(env: CheckEnv): boolean {
     env.target.workload?.kind === 'StatefulSet' ||
     (service !== undefined && kindOfService(env.context, service) === 'Datastore')
   );
+}
+
+/** The datastore whose failure this hypothesis would explain (its parent), when it is one. */
+function failingDatastore(env: CheckEnv): TargetInfo | undefined {
+  const parent = env.parent;
+  if (!parent || parent.hypothesis.category !== 'dependency_failure') return undefined;
+  // Its own change is judged on its own evidence, not on its load.
+  const same = (a: TargetInfo, b: TargetInfo): boolean =>
+    a.id === b.id ||
+    (a.workload !== undefined && a.workload.id === b.workload?.id) ||
+    (a.service !== undefined && a.service === b.service);
+  if (same(parent.target, env.target)) return undefined;
+  return isDatastore({ ...env, target: parent.target }) ? parent.target : undefined;
 }
 
 /** The saturation series of a datastore, by what its name says it is: a cache's memory, a database's connections. */
@@ -581,6 +596,27 @@ export const CHECKS: Record<string, CheckDefinition> = {
       );
     },
   },
+  parent_pressure: {
+    name: 'parent_pressure',
+    build: (env) => {
+      const datastore = failingDatastore(env);
+      const query = datastore ? pressureQuery({ ...env, target: datastore }) : undefined;
+      return datastore && query ? metricCall({ ...env, target: datastore }, query.template, true) : undefined;
+    },
+    assess(env, outcome) {
+      const datastore = failingDatastore(env);
+      const name = datastore?.service ?? datastore?.name ?? 'the datastore';
+      const series = firstSeries(outcome);
+      const what = datastore ? (pressureQuery({ ...env, target: datastore })?.what ?? 'load') : 'load';
+      if (!series) return neutral(`no ${what} series of ${name}`);
+      return rise(series, 1.25) === 'rose'
+        ? supports(0.8, `${name}'s ${what} climbed after this release (${series.before} → ${series.after})`)
+        : refutes(
+            0.5,
+            `${name}'s ${what} did not move after this release (${series.before} → ${series.after})`,
+          );
+    },
+  },
   errors_after_pivot: {
     name: 'errors_after_pivot',
     build: (env) => metricCall(env, env.queries.errors, true),
@@ -590,6 +626,12 @@ export const CHECKS: Record<string, CheckDefinition> = {
       const series = firstSeries(outcome) as SeriesDigest;
       // A cache or database that is full or out of connections refuses its clients; its own
       // error series may stay flat while theirs climbs.
+      // A client that holds a datastore's connections need not fail itself: the others do.
+      if (verdict === 'flat' && failingDatastore(env))
+        return refutes(
+          0.2,
+          `its own errors did not rise (${series.before} → ${series.after}); the datastore's other clients fail`,
+        );
       if (verdict === 'flat' && env.hypothesis.category === 'dependency_failure' && isDatastore(env))
         return refutes(
           0.3,
@@ -729,6 +771,45 @@ export const CHECKS: Record<string, CheckDefinition> = {
             ? neutral(`${findings.length} findings, none specific`)
             : neutral('no findings');
       }
+    },
+  },
+  neighbor_cpu: {
+    name: 'neighbor_cpu',
+    build: (env) => metricCall(env, env.queries.cpu, false),
+    assess(env, outcome) {
+      const series = firstSeries(outcome);
+      if (!series) return neutral('no CPU series for it');
+      // A newcomer has no before; what it takes now, against what the symptoms' own pods take.
+      return series.mean >= 1 || series.max >= 2
+        ? supports(0.6, `it uses ${series.mean} CPU cores on average (max ${series.max})`)
+        : neutral(`it uses ${series.mean} CPU cores on average: not much by itself`);
+    },
+  },
+  victim_latency: {
+    name: 'victim_latency',
+    build: (env) => {
+      const victim = env.symptoms.map(serviceOf).find((name) => name && name !== serviceOf(env.target));
+      if (!victim) return undefined;
+      const namespace = env.target.namespace;
+      return metricCall(
+        { ...env, target: { ...env.target, service: victim, ...(namespace ? { namespace } : {}) } },
+        env.queries.latency,
+        true,
+      );
+    },
+    assess(_env, outcome) {
+      const series = firstSeries(outcome);
+      const verdict = rise(series, 1.5);
+      if (!verdict || !series) return neutral('no latency series of the symptoms');
+      return verdict === 'rose'
+        ? supports(
+            0.5,
+            `the symptoms' p99 latency rose from ${series.before} to ${series.after} after it started`,
+          )
+        : refutes(
+            0.5,
+            `the symptoms' latency did not move after it started (${series.before} → ${series.after})`,
+          );
     },
   },
   node_conditions: {
@@ -909,6 +990,7 @@ export const CHECKS: Record<string, CheckDefinition> = {
 /** Check names to run per category, in order (cheap and decisive first). */
 export const CATALOG: Readonly<Record<HypothesisCategory, readonly string[]>> = {
   deploy_regression: [
+    'parent_pressure',
     'deploy_in_window',
     'pods',
     'error_logs',
@@ -943,7 +1025,7 @@ export const CATALOG: Readonly<Record<HypothesisCategory, readonly string[]>> = 
   scheduling: ['analyzers', 'namespace_events'],
   image: ['analyzers', 'namespace_events', 'rollout_history'],
   flag_change: ['flag_flip', 'errors_after_pivot', 'pods', 'error_logs'],
-  noisy_neighbor: ['node_events', 'cpu_trend'],
+  noisy_neighbor: ['neighbor_cpu', 'victim_latency', 'node_events'],
   certificate: ['pods', 'error_logs', 'caller_pods', 'caller_logs', 'own_errors'],
   external: ['caller_pods', 'caller_logs', 'pods', 'error_logs', 'own_errors'],
   unknown: [],

@@ -72,6 +72,9 @@ function pivotFor(
   hypothesis: Hypothesis,
   target: TargetInfo,
 ): number | undefined {
+  if (hypothesis.category === 'noisy_neighbor')
+    return context.newNeighbors.find((item) => item.id === target.id || item.id === target.workload?.id)
+      ?.since;
   const kinds =
     hypothesis.category === 'deploy_regression'
       ? ['deploy', 'rollback']
@@ -80,7 +83,7 @@ function pivotFor(
         : hypothesis.category === 'config_change'
           ? ['config-change', 'deploy']
           : [];
-  const changes = context.recentChanges
+  const changes = [...context.recentChanges, ...context.estateChanges]
     .filter(
       (change) =>
         kinds.includes(change.kind) &&
@@ -106,6 +109,8 @@ export class RulesRun implements PlannerRun {
   readonly #symptoms: TargetInfo[];
   /** Hypotheses the logs pointed at, not yet handed to the engine. */
   #discovered: DiscoveredDraft[] = [];
+  /** The tree as of the last round, by id (for a hypothesis' parent). */
+  #nodes = new Map<string, Hypothesis>();
   /** Per suspect: the service whose logs pointed at it (its caller). */
   readonly #callers = new Map<string, string>();
 
@@ -132,8 +137,10 @@ export class RulesRun implements PlannerRun {
     const target = this.#target(hypothesis.suspect);
     const pivot = pivotFor(this.#context, hypothesis, target);
     const caller = this.#callers.get(hypothesis.suspect);
+    const parent = hypothesis.parentId ? this.#nodes.get(hypothesis.parentId) : undefined;
     return {
       ...(caller ? { caller } : {}),
+      ...(parent ? { parent: { hypothesis: parent, target: this.#target(parent.suspect) } } : {}),
       context: this.#context,
       hypothesis,
       target,
@@ -153,6 +160,7 @@ export class RulesRun implements PlannerRun {
 
   /** The next check of each live hypothesis, highest confidence first. */
   nextChecks(tree: readonly Hypothesis[], budget: BudgetRemaining): Promise<PlannedCheck[]> {
+    this.#nodes = new Map(tree.map((node) => [node.id, node]));
     const live = tree
       .filter((node) => node.status === 'open' || node.status === 'testing')
       .sort((a, b) => b.confidence - a.confidence || (a.id < b.id ? -1 : 1));
@@ -253,7 +261,34 @@ export class RulesRun implements PlannerRun {
     });
     drafts.push({ category: 'resource_saturation', suspect, statement: `${name} is saturated`, prior: 0.15 });
     drafts.push({ category: 'memory_leak', suspect, statement: `${name} leaks memory`, prior: 0.1 });
+    // A datastore out of connections or memory is often exhausted by one client's new release.
+    if (target.kind === 'Datastore' || target.kind === 'Queue' || target.workload?.kind === 'StatefulSet')
+      for (const change of this.#clientReleases(name, suspect))
+        drafts.push({
+          category: 'deploy_regression',
+          suspect: change.entityId,
+          statement: `The release of ${this.#target(change.entityId).service ?? this.#target(change.entityId).name} at ${new Date(change.at).toISOString()} takes more of ${name} than it can give`,
+          prior: 0.35,
+        });
     return Promise.resolve(drafts);
+  }
+
+  /** Deploys shortly before the incident of workloads whose service depends on `datastore`, newest first, at most 3. */
+  #clientReleases(datastore: string, datastoreId: string): InvestigationContext['recentChanges'] {
+    const seen = new Set<string>();
+    return [...this.#context.recentChanges, ...this.#context.estateChanges]
+      .filter((change) => {
+        if (change.kind !== 'deploy' || change.entityId === datastoreId || seen.has(change.entityId))
+          return false;
+        const lead = this.#context.openedAt - change.at;
+        if (lead < -120_000 || lead > 3_600_000) return false;
+        const client = this.#target(change.entityId);
+        if (!(client.dependsOn ?? []).includes(datastore)) return false;
+        seen.add(change.entityId);
+        return true;
+      })
+      .sort((a, b) => b.at - a.at)
+      .slice(0, 3);
   }
 
   /** Hypotheses the logs read so far point at (an expired certificate, DNS failures…), each once. */

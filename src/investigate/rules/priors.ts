@@ -179,6 +179,19 @@ export function proposeFromContext(context: InvestigationContext, limit = 10): H
       add('node_issue', item.id, `Node ${name} is unhealthy and hurts the pods on it`);
   }
 
+  for (const neighbor of context.newNeighbors) {
+    const lead = (context.openedAt - neighbor.since) / MINUTE;
+    if (lead < -5) continue;
+    const node = context.targets[neighbor.node]?.name ?? neighbor.node;
+    add(
+      'noisy_neighbor',
+      neighbor.id,
+      `${neighbor.name} (${neighbor.kind}) started on ${node} at ${new Date(neighbor.since).toISOString()} and starves the pods next to it`,
+      (lead <= 15 ? 10 : lead <= 60 ? 4 : 2) *
+        (neighbor.kind === 'Job' || neighbor.kind === 'CronJob' ? 1.5 : 1),
+    );
+  }
+
   for (const node of context.nodes) {
     const factor = context.nodes.length > 1 ? 1 / Math.sqrt(context.nodes.length) : 1;
     add('node_issue', node.id, `Node ${node.name ?? node.id} is unhealthy and hurts the pods on it`, factor);
