@@ -1,5 +1,5 @@
 import type { Entity } from '../graph/schema.js';
-import type { GraphStore } from '../graph/store.js';
+import type { GraphStore, RecentChange } from '../graph/store.js';
 import type { Signal } from '../ingest/signal.js';
 import { parseK8sId, resolveTarget, type TargetInfo } from './targets.js';
 import type { IncidentSeverity, InvestigationInput } from './types.js';
@@ -187,6 +187,19 @@ export const FINDING_WORDS = [
   'ReplicaMismatch',
 ] as const;
 
+/** A graph change as the planners read it. */
+export function changeBrief(change: RecentChange): ChangeBrief {
+  return {
+    eventId: change.event.id,
+    kind: change.event.kind,
+    entityId: change.event.entityId,
+    at: change.event.at,
+    ...(change.event.summary ? { summary: change.event.summary } : {}),
+    distance: change.distance,
+    properties: change.event.properties,
+  };
+}
+
 function brief(entity: Entity, distance: number): ReachedBrief {
   return { id: entity.id, kind: entity.kind, ...(entity.name ? { name: entity.name } : {}), distance };
 }
@@ -331,15 +344,7 @@ export async function buildContext(
   const changes = focusIds.length
     ? await safe(graph.recentChanges(focusIds, { window: windowMs, now, maxDepth: 2, limit: 50 }), [])
     : [];
-  const recentChanges: ChangeBrief[] = changes.map((change) => ({
-    eventId: change.event.id,
-    kind: change.event.kind,
-    entityId: change.event.entityId,
-    at: change.event.at,
-    ...(change.event.summary ? { summary: change.event.summary } : {}),
-    distance: change.distance,
-    properties: change.event.properties,
-  }));
+  const recentChanges: ChangeBrief[] = changes.map(changeBrief);
 
   const findingHints = hintsOf(input.signals);
   const similar = await safe(graph.similarIncidents(signatureOf(input, findingHints), 6), []);
@@ -432,15 +437,7 @@ export async function buildContext(
           }),
           [],
         )
-      ).map((change) => ({
-        eventId: change.event.id,
-        kind: change.event.kind,
-        entityId: change.event.entityId,
-        at: change.event.at,
-        ...(change.event.summary ? { summary: change.event.summary } : {}),
-        distance: change.distance,
-        properties: change.event.properties,
-      }))
+      ).map(changeBrief)
     : [];
   for (const change of estateChanges)
     if (!targets[change.entityId] && !services[change.entityId])

@@ -3,6 +3,7 @@ import { EVENT_KINDS, RELATIONSHIP_KINDS } from '../../graph/schema.js';
 import type { GraphStore, PathStep, Reached } from '../../graph/store.js';
 import { describeError } from '../../shared/errors.js';
 import { defineTool, type ReadOnlyTool, type ToolResult } from './tool.js';
+import { changeBrief } from '../context.js';
 
 /** A reached entity, compact. */
 export interface ReachedSummary {
@@ -133,15 +134,7 @@ export function createGraphTools(graph: GraphStore): ReadOnlyTool[] {
           limit: 50,
           ...(input.kinds ? { kinds: input.kinds } : {}),
         });
-        const list: ChangeSummary[] = found.map((change) => ({
-          eventId: change.event.id,
-          kind: change.event.kind,
-          entityId: change.event.entityId,
-          at: change.event.at,
-          ...(change.event.summary ? { summary: change.event.summary } : {}),
-          distance: change.distance,
-          properties: change.event.properties,
-        }));
+        const list: ChangeSummary[] = found.map(changeBrief);
         if (list.length === 0)
           return { status: 'no_data', summary: 'no changes in the window', data: { changes: list } };
         return {
