@@ -158,6 +158,11 @@ const loop = z
       3_600_000,
       'NIGHTSHIFT_LOOP_DIGEST_EVERY_MS',
     ),
+    transientHoldMs: durationMs(
+      'A firing warning or info alert that would open a new incident waits this long; if it has resolved by then it opens nothing. 0 opens at once (critical alerts always do)',
+      0,
+      'NIGHTSHIFT_LOOP_TRANSIENT_HOLD_MS',
+    ),
   })
   .prefault({});
 

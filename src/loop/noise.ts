@@ -191,6 +191,12 @@ export class NoiseFilter {
     return { suppressed: false };
   }
 
+  /** The latest status seen of an alert's fingerprint (within twice the flap window), if any. */
+  async lastStatus(fingerprint: string): Promise<string | undefined> {
+    const digest = stableHash(fingerprint).slice(0, 16);
+    return (await this.#connection.get(`${this.#key}:flap-last:${digest}`)) ?? undefined;
+  }
+
   /** Configured silences and those added at run time (silences, maintenance windows, learned noise). */
   async silences(): Promise<Silence[]> {
     const stored = await this.#connection.hvals(`${this.#key}:silences`);

@@ -25,6 +25,8 @@ export const detectPayload = z.strictObject({
   v: z.literal(1),
   signal: signalSchema,
   entityIds: z.array(z.string()),
+  /** Set on the second look at a warning held as possibly transient (job id `<signalId>:detect:held`). */
+  held: z.literal(true).optional(),
 });
 export type DetectPayload = z.infer<typeof detectPayload>;
 

@@ -35,6 +35,11 @@ export interface LoopSettings {
   verifyDelayMs?: number;
   /** How often the suppression digest is logged; 0 turns it off. Default 1 hour. */
   digestEveryMs?: number;
+  /**
+   * A firing warning (or info) alert that would open a new incident waits this long first; if it
+   * has resolved by then, it opens nothing (a transient). 0 opens at once. Default 0.
+   */
+  transientHoldMs?: number;
   /** Attempts per loop job. Default 8. */
   attempts?: number;
   /** First retry delay; doubles per attempt. Default 1 s. */
@@ -146,6 +151,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     logger,
     severity: settings.severity ?? {},
     verifyDelayMs: settings.verifyDelayMs ?? 60_000,
+    transientHoldMs: settings.transientHoldMs ?? 0,
     ...(metrics ? { metrics } : {}),
   };
   const observe = (stage: string, outcome: 'completed' | 'failed', ms: number): void => {

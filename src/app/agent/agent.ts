@@ -408,6 +408,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     settings: {
       verifyDelayMs: config.loop.verifyDelayMs,
       digestEveryMs: config.loop.digestEveryMs,
+      transientHoldMs: config.loop.transientHoldMs,
       correlation: { windowMs: config.loop.correlationWindowMs, hops: config.loop.correlationHops },
       noise: { flapWindowMs: config.loop.flapWindowMs, flapThreshold: config.loop.flapThreshold },
     },

@@ -29,6 +29,8 @@ export interface LoopContext {
   severity: SeverityOptions;
   /** How long verify waits after an action before re-checking. */
   verifyDelayMs: number;
+  /** How long a firing warning that would open an incident waits, to let a transient clear. */
+  transientHoldMs: number;
 }
 
 /** The actor for a stage's own moves. */

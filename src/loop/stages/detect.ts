@@ -24,7 +24,16 @@ const CLEARABLE: readonly IncidentState[] = ['open', 'investigating', 'awaiting-
 export const detectStage: LoopStage<typeof detectPayload, LoopContext> = {
   name: 'detect',
   payload: detectPayload,
-  async handle({ signal, entityIds }, context) {
+  async handle({ signal, entityIds, held }, context) {
+    if (held) {
+      // The second look at a held warning: if it cleared meanwhile it was a transient.
+      if ((await context.noise.lastStatus(signal.fingerprint)) === 'resolved') {
+        context.metrics?.signals.inc({ outcome: 'ignored' });
+        context.logger.debug({ signalId: signal.id }, 'held warning resolved before it opened anything');
+        return undefined;
+      }
+      return placeAgain(signal, entityIds, context, true);
+    }
     const verdict = await context.noise.judge(signal, signal.observedAt);
     if (verdict.suppressed) {
       context.metrics?.suppressed.inc({ reason: verdict.reason });
@@ -35,17 +44,39 @@ export const detectStage: LoopStage<typeof detectPayload, LoopContext> = {
       );
       return undefined;
     }
-    // A placement into an incident that resolved meanwhile is cleared and placed again at once,
-    // rather than after a retry's backoff; only a repeat of that fails the attempt.
-    for (let tries = 1; ; tries++) {
-      try {
-        return await place(signal, entityIds, context);
-      } catch (error) {
-        if (!(error instanceof ClosedIncident) || tries >= 3) throw error;
-      }
-    }
+    return placeAgain(signal, entityIds, context, false);
   },
 };
+
+/**
+ * Places the signal; a placement into an incident that resolved meanwhile is cleared and placed
+ * again at once, rather than after a retry's backoff; only a repeat of that fails the attempt.
+ */
+async function placeAgain(
+  signal: Signal,
+  entityIds: readonly string[],
+  context: LoopContext,
+  held: boolean,
+): Promise<NextJob | undefined> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await place(signal, entityIds, context, held);
+    } catch (error) {
+      if (!(error instanceof ClosedIncident) || tries >= 3) throw error;
+    }
+  }
+}
+
+/** Whether a signal that would open an incident waits first, in case it is a transient. */
+function holdable(signal: Signal, context: LoopContext, held: boolean): boolean {
+  return (
+    !held &&
+    context.transientHoldMs > 0 &&
+    signal.kind === 'alert' &&
+    signal.status === 'firing' &&
+    (signal.severity === 'warning' || signal.severity === 'info')
+  );
+}
 
 /** The index pointed at a resolved incident; its entries (and the signal's) have been cleared. */
 class ClosedIncident extends Error {}
@@ -55,15 +86,26 @@ async function place(
   signal: Signal,
   entityIds: readonly string[],
   context: LoopContext,
+  held: boolean,
 ): Promise<NextJob | undefined> {
   const alertId = entityIds.find((entityId) => entityId.startsWith('alert:'));
   const symptoms = entityIds.filter((entityId) => entityId !== alertId);
   const placement = await context.mutex.run('correlate', async () => {
     const found = await context.correlator.place(signal, symptoms, signal.observedAt);
+    if (found.kind === 'open' && holdable(signal, context, held)) return { kind: 'hold' as const };
     if (found.kind !== 'none')
       await context.correlator.register(found.incidentKey, signal, symptoms, signal.observedAt);
     return found;
   });
+  if (placement.kind === 'hold') {
+    context.metrics?.signals.inc({ outcome: 'held' });
+    return {
+      stage: 'detect',
+      payload: { v: 1, signal, entityIds: [...entityIds], held: true },
+      jobId: `${signal.id}:detect:held`,
+      delayMs: context.transientHoldMs,
+    };
+  }
   if (placement.kind === 'none') {
     context.metrics?.signals.inc({ outcome: 'ignored' });
     return undefined;
