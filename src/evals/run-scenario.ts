@@ -128,6 +128,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       PAGERDUTY_EVENTS_URL: `${vendors.urls.pagerduty}/v2/enqueue`,
       NIGHTSHIFT_ALERTMANAGER_TOKEN: alertmanagerToken,
       NIGHTSHIFT_VERIFY_DELAY_MS: String(Math.max(500, Math.round(60_000 / speed))),
+      // Warnings that clear within 150 s (sim) are transients: longer than the flapping alerts of the
+      // scenarios stay up, as docs/loop.md recommends for noisy warning sources.
+      NIGHTSHIFT_LOOP_TRANSIENT_HOLD_MS: String(Math.round(150_000 / speed)),
       NIGHTSHIFT_POLICY_DIR:
         options.policyDir ??
         (scenario.policy ? resolve(scenario.policy) : resolve(import.meta.dirname, '../../policies')),

@@ -827,7 +827,8 @@ export const CHECKS: Record<string, CheckDefinition> = {
       );
       if (bad.length)
         return supports(
-          0.7,
+          // A pressure condition is the kubelet's own word that the node is evicting.
+          bad.some((condition) => /Pressure/.test(condition.type ?? '')) ? 0.9 : 0.7,
           `node conditions: ${bad.map((condition) => `${condition.type}=${condition.status}`).join(', ')}`,
         );
       return refutes(0.7, 'the node is Ready with no pressure');

@@ -261,6 +261,18 @@ export class RulesRun implements PlannerRun {
     });
     drafts.push({ category: 'resource_saturation', suspect, statement: `${name} is saturated`, prior: 0.15 });
     drafts.push({ category: 'memory_leak', suspect, statement: `${name} leaks memory`, prior: 0.1 });
+    // A node in trouble under it: its pods are evicted or starved there.
+    for (const change of this.#context.recentChanges
+      .filter((item) => item.kind === 'node-event')
+      .slice(0, 3)) {
+      const node = this.#target(change.entityId);
+      drafts.push({
+        category: 'node_issue',
+        suspect: change.entityId,
+        statement: `${name} fails because node ${node.name} under its pods is unhealthy`,
+        prior: 0.3,
+      });
+    }
     // A datastore out of connections or memory is often exhausted by one client's new release.
     if (target.kind === 'Datastore' || target.kind === 'Queue' || target.workload?.kind === 'StatefulSet')
       for (const change of this.#clientReleases(name, suspect))
