@@ -291,6 +291,24 @@ describe('rules planner from the symptoms down to the cause', () => {
       actions: ['k8s.rollback'],
     },
     {
+      name: 'a shipping release that takes every postgres-orders connection, seen from checkout',
+      timeline: [
+        {
+          at: '30s',
+          fault: {
+            kind: 'connection_pool_exhaustion',
+            service: 'shipping',
+            datastore: 'postgres-orders',
+            poolSize: 180,
+          },
+        },
+      ],
+      symptoms: ['checkout'],
+      category: 'deploy_regression',
+      suspect: '/Deployment/shipping',
+      actions: ['k8s.rollback'],
+    },
+    {
       name: "an expired payments certificate seen in checkout's x509 errors",
       timeline: [{ at: '30s', fault: { kind: 'cert_expiry', service: 'payments' } }],
       symptoms: ['checkout'],
