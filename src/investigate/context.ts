@@ -1,7 +1,8 @@
+import { serviceId } from '../graph/ids.js';
 import type { Entity } from '../graph/schema.js';
 import type { GraphStore, RecentChange } from '../graph/store.js';
 import type { Signal } from '../ingest/signal.js';
-import { parseK8sId, resolveTarget, type TargetInfo } from './targets.js';
+import { dependenciesOf, parseK8sId, resolveTarget, type TargetInfo } from './targets.js';
 import type { IncidentSeverity, InvestigationInput } from './types.js';
 
 /** An entity reached from the symptoms. */
@@ -442,6 +443,18 @@ export async function buildContext(
   for (const change of estateChanges)
     if (!targets[change.entityId] && !services[change.entityId])
       services[change.entityId] = await resolveTarget(graph, change.entityId);
+  // What each workload deployed in the window depends on: a release may exhaust something it shares.
+  const deployed = new Set(
+    [...recentChanges, ...estateChanges]
+      .filter((change) => change.kind === 'deploy')
+      .map((change) => change.entityId),
+  );
+  for (const id of deployed) {
+    const target = targets[id] ?? services[id];
+    if (!target) continue;
+    const names = await dependenciesOf(graph, target.service ? [id, serviceId(target.service)] : [id]);
+    if (names.length) target.dependsOn = names;
+  }
 
   const context: InvestigationContext = {
     incidentId: input.incidentId,

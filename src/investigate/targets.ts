@@ -21,7 +21,10 @@ export interface TargetInfo {
   repo?: string;
   /** Desired replicas of its workload, when the graph knows. */
   replicas?: number;
-  /** Names of the services, datastores and queues it depends on, when the graph knows. */
+  /**
+   * Names of the services, datastores and queues it depends on; filled in by `buildContext` for
+   * workloads deployed in the window only (a release may exhaust something it shares).
+   */
   dependsOn?: string[];
 }
 
@@ -80,7 +83,7 @@ function workloadRef(entity: Entity): NonNullable<TargetInfo['workload']> {
 }
 
 /** Names of what `ids` depend on (DEPENDS_ON out of any of them). */
-async function dependenciesOf(graph: GraphStore, ids: readonly string[]): Promise<string[]> {
+export async function dependenciesOf(graph: GraphStore, ids: readonly string[]): Promise<string[]> {
   const names = new Set<string>();
   for (const id of ids)
     for (const item of await graph
@@ -123,8 +126,6 @@ export async function resolveTarget(graph: GraphStore, id: string): Promise<Targ
       const service = services[0]?.entity;
       // A batch Job's name carries a run suffix; its app label is the name monitoring uses.
       target.service = text(entity, 'service') ?? service?.name ?? text(entity, 'app') ?? target.name;
-      const dependsOn = await dependenciesOf(graph, service ? [id, service.id] : [id]);
-      if (dependsOn.length) target.dependsOn = dependsOn;
       if (!target.repo) {
         const serviceRepo = text(service, 'repo');
         if (serviceRepo) target.repo = serviceRepo;
@@ -136,8 +137,6 @@ export async function resolveTarget(graph: GraphStore, id: string): Promise<Targ
     case 'Queue': {
       target.service = target.name;
       const workload = await workloadOf(graph, id);
-      const dependsOn = await dependenciesOf(graph, workload ? [id, workload.id] : [id]);
-      if (dependsOn.length) target.dependsOn = dependsOn;
       if (workload) {
         target.workload = workloadRef(workload);
         if (!target.namespace && target.workload.namespace) target.namespace = target.workload.namespace;

@@ -125,9 +125,15 @@ function topMessage(outcome: CheckOutcome): string | undefined {
   return (outcome.result.data as PodLogs).topErrors[0]?.message;
 }
 
+const KNOWN = new WeakMap<InvestigationContext, Map<string, string>>();
+
 /** Service names the context knows (symptoms and what they call), with the graph id to blame for each. */
 export function knownServices(context: InvestigationContext): Map<string, string> {
+  // Read for every log line judged; the context does not change once built.
+  const cached = KNOWN.get(context);
+  if (cached) return cached;
   const known = new Map<string, string>();
+  KNOWN.set(context, known);
   const add = (id: string, fallbackName?: string): void => {
     const target = context.targets[id];
     const name = target?.service ?? fallbackName ?? target?.name;
