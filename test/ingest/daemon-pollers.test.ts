@@ -7,7 +7,12 @@ import { serviceId } from '../../src/graph/ids.js';
 import { waitFor } from '../kit/daemon.js';
 import { testPrefix } from '../kit/prefix.js';
 import { tempDir } from '../kit/tmp.js';
-import { startPollingDaemon, type PollingDaemon } from './polling-daemon-kit.js';
+import {
+  deployRecorded,
+  logBaselineRead,
+  startPollingDaemon,
+  type PollingDaemon,
+} from './polling-daemon-kit.js';
 
 const prefix = testPrefix(import.meta.filename);
 
@@ -60,20 +65,11 @@ describe('the daemon polling the sim', () => {
         20_000,
       );
       // The log poller has read the baseline before the deploy.
-      await waitFor(async () => {
-        const stored = await redis.hget(`${prefix}:poll-state:logs`, 'state');
-        return stored !== null && stored.includes('"checkout"');
-      }, 20_000);
+      await logBaselineRead(redis, prefix, 'checkout');
 
       // The bad checkout deploy lands at 60 s; the watcher records it as it happens.
       await daemon.at(62);
-      await waitFor(
-        async () =>
-          (await graph.find({ kind: 'Deploy', limit: 1000 })).some(
-            (deploy) => deploy.properties.image === 'shop/checkout:3.1.0',
-          ),
-        20_000,
-      );
+      await deployRecorded(graph, 'shop/checkout:3.1.0');
       daemon.monitors.set(7, { id: 7, service: 'checkout', state: 'Alert', priority: 1 });
       await daemon.at(150);
       await waitFor(

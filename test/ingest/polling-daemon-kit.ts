@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { build, type App } from '../../src/app/build.js';
 import { loadConfig, secretValues } from '../../src/config/index.js';
 import { k8sId } from '../../src/graph/ids.js';
+import type { GraphStore } from '../../src/graph/store.js';
 import { loadScenario } from '../../src/sim/scenario/load.js';
 import { startSim, type Sim } from '../../src/sim/sim.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -207,4 +209,21 @@ export async function startPollingDaemon(options: {
     await stop();
     throw error;
   }
+}
+
+/** Waits until the log-pattern poller has stored a baseline for `service`. */
+export async function logBaselineRead(redis: Redis, prefix: string, service: string): Promise<void> {
+  await waitFor(async () => {
+    const stored = await redis.hget(`${prefix}:poll-state:logs`, 'state');
+    return stored !== null && stored.includes(`"${service}"`);
+  }, 20_000);
+}
+
+/** Waits until the graph holds a Deploy of `image`. */
+export async function deployRecorded(graph: GraphStore, image: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (await graph.find({ kind: 'Deploy', limit: 1000 })).some((deploy) => deploy.properties.image === image),
+    20_000,
+  );
 }

@@ -8,7 +8,7 @@ import { serviceId } from '../../src/graph/ids.js';
 import { waitFor } from '../kit/daemon.js';
 import { testPrefix } from '../kit/prefix.js';
 import { tempDir } from '../kit/tmp.js';
-import { startPollingDaemon } from './polling-daemon-kit.js';
+import { deployRecorded, logBaselineRead, startPollingDaemon } from './polling-daemon-kit.js';
 
 const prefix = testPrefix(import.meta.filename);
 
@@ -137,18 +137,9 @@ describe('secrets in what the daemon ingests', () => {
     try {
       const graph = daemon.app.graph();
       await daemon.at(45);
-      await waitFor(async () => {
-        const stored = await redis.hget(`${prefix}:poll-state:logs`, 'state');
-        return stored !== null && stored.includes('"checkout"');
-      }, 20_000);
+      await logBaselineRead(redis, prefix, 'checkout');
       await daemon.at(62);
-      await waitFor(
-        async () =>
-          (await graph.find({ kind: 'Deploy', limit: 1000 })).some(
-            (deploy) => deploy.properties.image === 'shop/checkout:3.1.0',
-          ),
-        20_000,
-      ).catch((error: unknown) => {
+      await deployRecorded(graph, 'shop/checkout:3.1.0').catch((error: unknown) => {
         throw new Error(`the checkout deploy was not recorded:\n${daemon.problems()}`, { cause: error });
       });
       // The canary in the checkout logs, after the deploy: a new template, blamed on the deploy.
