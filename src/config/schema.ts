@@ -480,6 +480,48 @@ const logPatterns = z
   })
   .prefault({});
 
+const headroom = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({
+      env: 'NIGHTSHIFT_HEADROOM_ENABLED',
+      description:
+        "Forecast each workload's memory against its limit on Prometheus (else Datadog) and warn before the OOMKill",
+    }),
+    prometheusQuery: z
+      .string()
+      .min(1)
+      .default(
+        'max(container_memory_working_set_bytes{namespace="$namespace",container!="",container!="POD",pod=~"$workload-.*"})',
+      )
+      .meta({
+        env: 'NIGHTSHIFT_HEADROOM_PROMETHEUS_QUERY',
+        description: "Memory of a workload's largest container in bytes; $workload, $namespace, $service",
+      }),
+    datadogQuery: z
+      .string()
+      .min(1)
+      .default('max:kubernetes.memory.usage{kube_namespace:$namespace,pod_name:$workload-*}')
+      .meta({
+        env: 'NIGHTSHIFT_HEADROOM_DATADOG_QUERY',
+        description: 'The same on Datadog, when Prometheus is not configured',
+      }),
+    ratio: z.number().gt(0).max(1).default(0.9).meta({
+      env: 'NIGHTSHIFT_HEADROOM_RATIO',
+      description: 'Share of the memory limit the forecast is made against',
+    }),
+    horizonMs: durationMs(
+      'How far ahead a crossing is warned of',
+      7_200_000,
+      'NIGHTSHIFT_HEADROOM_HORIZON_MS',
+    ),
+    fitWindowMs: durationMs(
+      'How much of the newest memory series the line is fitted over (since the last restart)',
+      1_800_000,
+      'NIGHTSHIFT_HEADROOM_FIT_WINDOW_MS',
+    ),
+  })
+  .prefault({});
+
 const ingest = z
   .strictObject({
     cluster: z
@@ -534,6 +576,7 @@ const ingest = z
     errorBursts,
     datadogMonitors,
     logPatterns,
+    headroom,
     retryAfterSeconds: z.number().int().min(1).max(3600).default(5).meta({
       env: 'NIGHTSHIFT_INGEST_RETRY_AFTER_S',
       description: 'The Retry-After (seconds) of a 503 while Redis is unavailable',

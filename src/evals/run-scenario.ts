@@ -164,7 +164,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         memory: 'sum(nightshift_sim_memory_mi{service="$service"})',
       },
     };
-    writeFileSync(configFile, stringify({ ingest: { gitRepos }, investigate }));
+    // The sim's leaks fill a container in minutes, not hours: the forecast fits a shorter window.
+    const headroom = {
+      prometheusQuery: 'max(container_memory_working_set_bytes{service="$service"})',
+      fitWindowMs: 180_000,
+      horizonMs: 1_800_000,
+    };
+    writeFileSync(configFile, stringify({ ingest: { gitRepos, headroom }, investigate }));
     const config = loadConfig({ env, cwd: options.dataDir, file: configFile });
     app = build(config, {
       logger,

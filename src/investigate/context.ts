@@ -175,6 +175,7 @@ export const FINDING_WORDS = [
   'Unschedulable',
   'Evicted',
   'MemoryPressure',
+  'MemoryNearLimit',
   'DiskPressure',
   'NotReady',
   'ProbeFailure',

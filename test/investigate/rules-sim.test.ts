@@ -110,6 +110,16 @@ describe('rules planner per category against the sim', () => {
       action: 'k8s.rolloutRestart',
     },
     {
+      name: 'memory leak warned of before its first OOMKill',
+      fault: { kind: 'memory_leak', service: 'cart' },
+      symptoms: ['cart'],
+      openAfterMs: 150_000,
+      hint: 'MemoryNearLimit',
+      category: 'memory_leak',
+      suspect: '/Deployment/cart',
+      action: 'k8s.rolloutRestart',
+    },
+    {
       name: 'traffic surge',
       fault: { kind: 'traffic_surge', service: 'checkout', factor: 5, ramp: '1m' },
       symptoms: ['checkout'],

@@ -76,4 +76,35 @@ describe('a warning that may be a transient', () => {
     // Its clock starts when the signal arrived, not when the hold ended.
     expect(opened?.firstReceivedAt).toBe(warning.receivedAt);
   });
+
+  it('does not hold a warning that carries its own trend: the forecast was watched for minutes', async () => {
+    const loop = await world('forecast');
+    const now = Date.now();
+    const forecast = makeSignal({
+      fingerprint: 'MemoryNearLimit',
+      severity: 'warning',
+      entities: [podRef('leak-1')],
+      attributes: {
+        trend: {
+          points: Array.from({ length: 8 }, (_, index) => [now - (7 - index) * 15_000, 500 + 40 * index]),
+          threshold: 900,
+          direction: 'up',
+        },
+      },
+    });
+    const submitted = Date.now();
+    await loop.pipeline.submitSignal(forecast);
+    await waitFor(
+      async () =>
+        (await loop.pipeline.incidents.list({ limit: 10 })).some((incident) =>
+          incident.signalIds.includes(forecast.id),
+        ),
+      HOLD_MS,
+      25,
+    );
+    expect(Date.now() - submitted).toBeLessThan(HOLD_MS);
+    const [opened] = await loop.pipeline.incidents.list({ limit: 10 });
+    // Detect raised it: the line crosses its threshold within the early-warning horizon.
+    expect(opened?.severity).toBe('error');
+  });
 });

@@ -137,7 +137,7 @@ function pollerSettings(config: Config): PollerSettings {
   const intervalMs = ingest.pollIntervalMs;
   const prometheusQueries = sloQueries(ingest.prometheusSloQueries, 'ingest.prometheusSloQueries');
   const datadogQueries = sloQueries(ingest.datadogSloQueries, 'ingest.datadogSloQueries');
-  const { deriveSlos, errorBursts, datadogMonitors, logPatterns } = ingest;
+  const { deriveSlos, errorBursts, datadogMonitors, logPatterns, headroom } = ingest;
   const prometheus = integrations.prometheus;
   return {
     ...(ingest.gitRepos.length > 0 ? { git: { repos: ingest.gitRepos, intervalMs } } : {}),
@@ -180,6 +180,19 @@ function pollerSettings(config: Config): PollerSettings {
                   },
                 }
               : {}),
+          },
+        }
+      : {}),
+    ...(headroom.enabled
+      ? {
+          headroom: {
+            intervalMs,
+            ...(prometheus.url ? { prometheus: { url: prometheus.url } } : {}),
+            prometheusQuery: headroom.prometheusQuery,
+            datadogQuery: headroom.datadogQuery,
+            ratio: headroom.ratio,
+            horizonMs: headroom.horizonMs,
+            fitWindowMs: headroom.fitWindowMs,
           },
         }
       : {}),

@@ -17,6 +17,7 @@ import type { StrippedConfigMap } from './config-maps.js';
 import { hostsIn, isExternalHost, resolveService, type HostReference } from './dependencies.js';
 import { GraphBatch, type WriteCounts } from './graph-batch.js';
 import { serviceObjectiveProperties } from './service-objectives.js';
+import { memoryLimitBytes } from './quantity.js';
 import type { KubeObject, ResourceKey } from './resources.js';
 import {
   CHANGE_CAUSE,
@@ -553,6 +554,8 @@ export class GraphProjector {
         configHash: next.configHash ?? null,
         revision: next.revision,
         replicas: next.replicas ?? null,
+        // What the headroom poller forecasts memory against.
+        memoryLimitBytes: memoryLimitBytes(templateOf(object)?.spec?.containers) ?? null,
       });
     }
     batch.entity({ id, kind: 'Workload', name, properties });

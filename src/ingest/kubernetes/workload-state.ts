@@ -51,7 +51,13 @@ function digest(value: unknown): string {
 interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: {
-    containers?: Array<{ name?: string; image?: string; env?: unknown; envFrom?: unknown }>;
+    containers?: Array<{
+      name?: string;
+      image?: string;
+      env?: unknown;
+      envFrom?: unknown;
+      resources?: { limits?: Record<string, unknown> };
+    }>;
     volumes?: Array<{ configMap?: unknown; secret?: unknown; projected?: unknown }>;
     [key: string]: unknown;
   };

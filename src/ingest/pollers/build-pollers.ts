@@ -1,6 +1,7 @@
 import type { client } from '@datadog/datadog-api-client';
 import type { Secret } from '../../shared/secret.js';
 import type { ErrorBurstOptions } from './datadog/error-bursts.js';
+import { datadogMetricSource } from './datadog/datadog-api.js';
 import { datadogPoller } from './datadog/datadog-poller.js';
 import type { MonitorOptions } from './datadog/monitors.js';
 import { gitPoller, type GitRepoConfig } from './git/git-poller.js';
@@ -21,6 +22,8 @@ import {
   type PerPoll,
 } from './objectives.js';
 import type { JsonValue, Poller } from './poller.js';
+import { headroomPoller, type HeadroomOptions } from './metrics/headroom-poller.js';
+import { prometheusMetricSource } from './prometheus/prometheus-api.js';
 import { prometheusPoller } from './prometheus/prometheus-poller.js';
 import type { PollSchedule } from './run-poll.js';
 import { slackMentionsPoller, type SlackMessageFeed } from './slack/slack-mentions.js';
@@ -65,6 +68,13 @@ export interface PollerSettings {
     delayMs?: number;
   };
   slack?: { workspaceUrl?: string; intervalMs?: number };
+  /** Memory forecasts against each workload's limit, read from `prometheus` when set, else from Datadog. */
+  headroom?: Omit<HeadroomOptions, 'metrics' | 'memoryQuery'> & {
+    intervalMs?: number;
+    prometheus?: { url: string; bearerToken?: Secret };
+    prometheusQuery: string;
+    datadogQuery: string;
+  };
 }
 
 /** Clients and knowledge the pollers are built from. */
@@ -180,6 +190,30 @@ export function createPollers(settings: PollerSettings, resources: PollerResourc
       }),
       logs.intervalMs,
     );
+  }
+
+  const headroom = settings.headroom;
+  if (headroom) {
+    const { intervalMs, prometheus: server, prometheusQuery, datadogQuery, ...forecast } = headroom;
+    if (server)
+      add(
+        headroomPoller({
+          ...forecast,
+          memoryQuery: prometheusQuery,
+          metrics: prometheusMetricSource(server),
+        }),
+        intervalMs,
+      );
+    else if (resources.datadog)
+      add(
+        headroomPoller({
+          ...forecast,
+          memoryQuery: datadogQuery,
+          metrics: datadogMetricSource(resources.datadog),
+        }),
+        intervalMs,
+      );
+    else built.skipped.push('headroom: neither Prometheus nor Datadog is configured');
   }
 
   if (settings.slack && !resources.slackFeed) built.skipped.push('slack-mentions: no Slack message feed');

@@ -718,12 +718,16 @@ export const CHECKS: Record<string, CheckDefinition> = {
   cpu_trend: {
     name: 'cpu_trend',
     build: (env) => metricCall(env, env.queries.cpu, true),
-    assess(_env, outcome) {
+    assess(env, outcome) {
       const series = firstSeries(outcome);
       if (!series) return neutral('no CPU series');
       if (rise(series, 1.5) === 'rose')
         return supports(0.3, `CPU rose from ${series.before} to ${series.after}`);
-      return refutes(0.2, `CPU steady (${series.before ?? series.first} → ${series.after ?? series.last})`);
+      const steady = `CPU steady (${series.before ?? series.first} → ${series.after ?? series.last})`;
+      // A datastore runs out of memory or connections long before CPU.
+      return isDatastore(env)
+        ? neutral(`${steady}; a datastore saturates on memory or connections`)
+        : refutes(0.2, steady);
     },
   },
   analyzers: {
@@ -753,8 +757,10 @@ export const CHECKS: Record<string, CheckDefinition> = {
       const has = (pattern: RegExp): boolean => pattern.test(text);
       switch (env.hypothesis.category) {
         case 'memory_leak':
-          return has(/OOMKilled/i)
-            ? supports(0.6, 'containers were OOMKilled')
+          if (has(/OOMKilled/i)) return supports(0.6, 'containers were OOMKilled');
+          // A forecast warns before the limit: no kill yet is what an early warning looks like.
+          return env.context.findingHints.includes('MemoryNearLimit')
+            ? neutral('no OOMKilled containers yet: the memory forecast warned before the limit')
             : refutes(0.2, 'no OOMKilled containers');
         case 'image':
           return has(/ImagePull|ErrImagePull|InvalidImageName/i)
@@ -786,8 +792,15 @@ export const CHECKS: Record<string, CheckDefinition> = {
       const series = firstSeries(outcome);
       if (!series) return neutral('no CPU series for it');
       // A newcomer has no before; what it takes now, against what the symptoms' own pods take.
-      return series.mean >= 1 || series.max >= 2
-        ? supports(0.6, `it uses ${series.mean} CPU cores on average (max ${series.max})`)
+      if (series.mean >= 1 || series.max >= 2)
+        return supports(0.6, `it uses ${series.mean} CPU cores on average (max ${series.max})`);
+      // Too little to starve anything through the CPU; what it does to a shared datastore is
+      // judged on the datastore.
+      return series.max < 1
+        ? refutes(
+            0.3,
+            `it uses ${series.mean} CPU cores on average (max ${series.max}): too little to starve its neighbours`,
+          )
         : neutral(`it uses ${series.mean} CPU cores on average: not much by itself`);
     },
   },

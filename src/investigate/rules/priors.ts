@@ -24,6 +24,8 @@ export const BASE_PRIORS: Readonly<Record<HypothesisCategory, number>> = {
 /** Finding words that raise a category's prior, and by how much. */
 const HINT_BOOSTS: Record<string, Partial<Record<HypothesisCategory, number>>> = {
   OOMKilled: { memory_leak: 3 },
+  // The headroom forecast: memory climbing toward its limit, before any OOMKill.
+  MemoryNearLimit: { memory_leak: 3 },
   CrashLoopBackOff: { config_change: 1.5, deploy_regression: 1.3 },
   CreateContainerConfigError: { config_change: 3 },
   ImagePullBackOff: { image: 6 },

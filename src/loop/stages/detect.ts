@@ -67,14 +67,18 @@ async function placeAgain(
   }
 }
 
-/** Whether a signal that would open an incident waits first, in case it is a transient. */
+/**
+ * Whether a signal that would open an incident waits first, in case it is a transient. A warning
+ * that carries its own trend (a forecast fitted over many minutes) is no transient: it goes on.
+ */
 function holdable(signal: Signal, context: LoopContext, held: boolean): boolean {
   return (
     !held &&
     context.transientHoldMs > 0 &&
     signal.kind === 'alert' &&
     signal.status === 'firing' &&
-    (signal.severity === 'warning' || signal.severity === 'info')
+    (signal.severity === 'warning' || signal.severity === 'info') &&
+    trendFromAttributes(signal) === undefined
   );
 }
 

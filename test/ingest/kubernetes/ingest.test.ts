@@ -65,7 +65,7 @@ async function start(
 
 describe('the Kubernetes ingest against the sim', () => {
   it('writes the topology, selections and dependencies inferred from configuration', async () => {
-    const { graph, ingest } = await start();
+    const { graph, ingest, sim } = await start();
     expect(await graph.get(clusterId(CLUSTER))).toMatchObject({ kind: 'Cluster' });
     expect(await targets(graph, namespaceId(CLUSTER, 'shop'), 'PART_OF')).toEqual([clusterId(CLUSTER)]);
     for (const [node, zone] of [
@@ -89,9 +89,12 @@ describe('the Kubernetes ingest against the sim', () => {
         namespace: 'shop',
         images: ['shop/checkout:3.0.9'],
         revision: '2',
+        // The container's memory limit (`…Mi` in the manifest), which headroom forecasts run against.
+        memoryLimitBytes: (sim.world.models.get('checkout')?.limits.memoryMi ?? 0) * 2 ** 20,
       },
       provenance: { source: 'kubernetes', confidence: 1 },
     });
+    expect((await graph.get(checkout))?.properties.memoryLimitBytes).toBeGreaterThan(0);
     expect((await graph.get(workload('StatefulSet', 'redis-session')))?.properties.workloadKind).toBe(
       'StatefulSet',
     );

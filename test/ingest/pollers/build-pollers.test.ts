@@ -12,7 +12,14 @@ import { pollerWorld } from './poller-kit.js';
 describe('createPollers', () => {
   it('leaves out what lacks a client, and says why', () => {
     const built = createPollers(
-      { datadog: {}, logs: {}, slack: {}, prometheus: { url: 'http://127.0.0.1:1' }, git: { repos: [] } },
+      {
+        datadog: {},
+        logs: {},
+        slack: {},
+        prometheus: { url: 'http://127.0.0.1:1' },
+        git: { repos: [] },
+        headroom: { prometheusQuery: 'p', datadogQuery: 'd' },
+      },
       { objectives: [{ name: 'checkout', slo: { errorRate: 0.01 } }] },
     );
     expect(built.pollers).toEqual([]);
@@ -20,8 +27,26 @@ describe('createPollers', () => {
       'datadog: Datadog is not enabled',
       'prometheus: no SLO queries and no templates to derive them',
       'logs: log patterns read Datadog logs, and Datadog is not enabled',
+      'headroom: neither Prometheus nor Datadog is configured',
       'slack-mentions: no Slack message feed',
     ]);
+  });
+
+  it('builds the headroom poller on Prometheus or on Datadog, whichever is there', () => {
+    const datadog = datadogConfiguration({
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: new Secret('a'),
+      appKey: new Secret('b'),
+    });
+    const headroom = { prometheusQuery: 'p', datadogQuery: 'd', intervalMs: 30_000 };
+    const onPrometheus = createPollers(
+      { headroom: { ...headroom, prometheus: { url: 'http://127.0.0.1:1' } } },
+      { objectives: [], datadog },
+    );
+    expect(onPrometheus.schedules).toEqual([{ poller: 'headroom', everyMs: 30_000 }]);
+    const onDatadog = createPollers({ headroom }, { objectives: [], datadog });
+    expect(onDatadog.schedules).toEqual([{ poller: 'headroom', everyMs: 30_000 }]);
+    expect(onDatadog.skipped).toEqual([]);
   });
 
   it('every configured poller runs against the sim and reports the bad checkout deploy', async () => {

@@ -33,7 +33,7 @@ export const sloStatesSchema = z.record(z.string(), sloQueryStateSchema);
 export type SloStates = z.infer<typeof sloStatesSchema>;
 
 /** Every distinct query's series (or the error it failed with), batched where the source can. */
-async function fetchSeries(
+export async function fetchSeries(
   metrics: MetricSource,
   texts: readonly string[],
   fromMs: number,

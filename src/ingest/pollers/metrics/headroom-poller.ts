@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { trendCrossing, type Point } from '../../../detect/anomaly/index.js';
+import type { Entity } from '../../../graph/schema.js';
+import { describeError } from '../../../shared/errors.js';
+import { clip, MAX_SUMMARY_LENGTH, signalId, type Signal } from '../../signal.js';
+import { finishSignals, polledRaw, type Poller, type PollResult } from '../poller.js';
+import { fetchSeries, type MetricSource } from './slo-poller.js';
+
+const MINUTE = 60_000;
+const MEBIBYTE = 1024 * 1024;
+
+/** Options of the headroom poller; every number has a default. */
+export interface HeadroomOptions {
+  metrics: MetricSource;
+  /**
+   * The memory a workload's largest container uses, in bytes. `$workload`, `$namespace` and
+   * `$service` (the workload's app label, else its name) are replaced per workload.
+   */
+  memoryQuery: string;
+  /** The share of the memory limit the forecast is made against. Default 0.9. */
+  ratio?: number;
+  /** How far ahead a crossing is warned of. Default 2 h. */
+  horizonMs?: number;
+  /** The line is fitted over this much of the newest series. Default 30 min. */
+  fitWindowMs?: number;
+  /** Less growth than this share of the limit over the fitted points is flat, whatever the slope. Default 0.05. */
+  minGrowth?: number;
+  /** Fewer fitted points than this: no forecast. Default 6. */
+  minPoints?: number;
+  /** Most workloads read per poll. Default 200. */
+  maxWorkloads?: number;
+}
+
+const firingSchema = z.object({ since: z.number(), crossesAt: z.number() });
+const stateSchema = z.object({ v: z.literal(1), firing: z.record(z.string(), firingSchema) });
+export type HeadroomState = z.infer<typeof stateSchema>;
+
+/** The alert name headroom signals carry, so investigations and pattern signatures know them. */
+export const MEMORY_NEAR_LIMIT = 'MemoryNearLimit';
+
+interface Target {
+  entity: Entity;
+  namespace: string;
+  limitBytes: number;
+  query: string;
+}
+
+function targetsOf(workloads: readonly Entity[], options: HeadroomOptions): Target[] {
+  const targets: Target[] = [];
+  for (const entity of workloads) {
+    const { properties } = entity;
+    const limitBytes = properties.memoryLimitBytes;
+    if (typeof limitBytes !== 'number' || !(limitBytes > 0) || !entity.name) continue;
+    if (properties.deleted === true || properties.workloadKind === 'Job') continue;
+    const namespace = typeof properties.namespace === 'string' ? properties.namespace : '';
+    const service = typeof properties.app === 'string' && properties.app ? properties.app : entity.name;
+    const query = options.memoryQuery
+      .replaceAll('$workload', entity.name)
+      .replaceAll('$namespace', namespace)
+      .replaceAll('$service', service);
+    targets.push({ entity, namespace, limitBytes, query });
+  }
+  return targets;
+}
+
+/**
+ * The points since the newest reset: a fall of more than a fifth of the limit between two points
+ * is a restart (or an OOMKill), after which the climb starts again and older points mislead.
+ */
+export function sinceLastReset(series: readonly Point[], limitBytes: number): Point[] {
+  for (let index = series.length - 1; index > 0; index--) {
+    const [, value] = series[index] as Point;
+    const [, before] = series[index - 1] as Point;
+    if (before - value > limitBytes * 0.2) return series.slice(index);
+  }
+  return [...series];
+}
+
+/** Where the memory of one workload is heading: a forecast crossing, or none. */
+export function forecastMemory(
+  series: readonly Point[],
+  limitBytes: number,
+  options: Pick<HeadroomOptions, 'ratio' | 'horizonMs' | 'fitWindowMs' | 'minGrowth' | 'minPoints'>,
+): { crossesAt?: number; fitted: Point[]; slopePerMs: number; usage: number; threshold: number } {
+  const threshold = limitBytes * (options.ratio ?? 0.9);
+  const newest = series.at(-1);
+  const windowMs = options.fitWindowMs ?? 30 * MINUTE;
+  const fitted = newest
+    ? sinceLastReset(series, limitBytes).filter(([at]) => newest[0] - at <= windowMs)
+    : [];
+  const usage = newest?.[1] ?? 0;
+  const crossing = trendCrossing(fitted, threshold, options.horizonMs ?? 120 * MINUTE, {
+    window: fitted.length,
+    minPoints: options.minPoints ?? 6,
+  });
+  const first = fitted[0];
+  const spanMs = newest && first ? newest[0] - first[0] : 0;
+  const growth = crossing.slopePerMs * spanMs;
+  // Already past the line counts whatever the slope; a forecast needs real growth, not jitter.
+  const beyond = crossing.crossesAt !== undefined && crossing.crossesAt <= crossing.from;
+  const grows = growth >= limitBytes * (options.minGrowth ?? 0.05);
+  return {
+    ...(crossing.crossesAt !== undefined && (beyond || grows) ? { crossesAt: crossing.crossesAt } : {}),
+    fitted,
+    slopePerMs: crossing.slopePerMs,
+    usage,
+    threshold,
+  };
+}
+
+function mebibytes(bytes: number): number {
+  return Math.round(bytes / MEBIBYTE);
+}
+
+/**
+ * Early warning of memory running out: for every workload whose containers have a memory limit
+ * (the Kubernetes ingest records the largest as `memoryLimitBytes`), fits a line to its memory
+ * since the last restart and raises a `MemoryNearLimit` warning when the line reaches `ratio` of
+ * the limit within `horizonMs` — before the OOMKill. The warning carries the fitted points as its
+ * `trend`, so detect raises its severity (early warning) with the forecast in the timeline. It is
+ * resolved once no crossing is forecast (a restart resets the climb). A workload that leaves the
+ * graph is forgotten.
+ */
+export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> {
+  const initialState = (): HeadroomState => ({ v: 1, firing: {} });
+  const source = options.metrics.source;
+  const lookbackMs = options.fitWindowMs ?? 30 * MINUTE;
+  return {
+    name: 'headroom',
+    initialState,
+    readState: (stored) => stateSchema.safeParse(stored).data ?? initialState(),
+    async poll(state, context): Promise<PollResult<HeadroomState>> {
+      const now = context.clock.now();
+      const workloads = await context.graph.find({
+        kind: 'Workload',
+        limit: (options.maxWorkloads ?? 200) * 2,
+      });
+      const targets = targetsOf(workloads, options).slice(0, options.maxWorkloads ?? 200);
+      const fetched = await fetchSeries(
+        options.metrics,
+        [...new Set(targets.map((target) => target.query))],
+        now - lookbackMs,
+        now,
+        context.signal,
+      );
+      const firing: HeadroomState['firing'] = {};
+      const signals: Signal[] = [];
+      const failures: Error[] = [];
+      for (const target of targets) {
+        const id = target.entity.id;
+        const previous = state.firing[id];
+        const series = fetched.get(target.query) ?? [];
+        if (series instanceof Error) {
+          failures.push(series);
+          context.logger.warn({ workload: id, err: describeError(series) }, 'memory query failed');
+          if (previous) firing[id] = previous;
+          continue;
+        }
+        const forecast = forecastMemory(series, target.limitBytes, options);
+        const newest = series.at(-1)?.[0] ?? now;
+        if (forecast.crossesAt !== undefined) {
+          const since = previous?.since ?? newest;
+          firing[id] = { since, crossesAt: forecast.crossesAt };
+          if (!previous) signals.push(signal('firing', target, forecast, since, newest, now));
+        } else if (previous) {
+          signals.push(signal('resolved', target, forecast, previous.since, newest, now));
+        }
+      }
+      // Every query failed: the backend is likely down, so the poll is retried.
+      const [first] = failures;
+      if (first && failures.length === targets.length) throw first;
+      return { signals: finishSignals(signals), nextState: { v: 1, firing } };
+    },
+  };
+
+  function signal(
+    status: 'firing' | 'resolved',
+    target: Target,
+    forecast: ReturnType<typeof forecastMemory>,
+    since: number,
+    observedAt: number,
+    receivedAt: number,
+  ): Signal {
+    const name = target.entity.name ?? target.entity.id;
+    const fingerprint = `${source}/headroom/memory/${target.entity.id}`;
+    const share = Math.round((forecast.usage / target.limitBytes) * 100);
+    const limit = `${mebibytes(target.limitBytes)}Mi`;
+    const rate = Math.round((forecast.slopePerMs * MINUTE * 10) / MEBIBYTE) / 10;
+    const minutes =
+      forecast.crossesAt !== undefined
+        ? Math.max(0, Math.round((forecast.crossesAt - observedAt) / MINUTE))
+        : 0;
+    const summary =
+      status === 'resolved'
+        ? `${name} memory is no longer heading for its ${limit} limit (${share}% now)`
+        : forecast.crossesAt !== undefined && forecast.crossesAt <= observedAt
+          ? `${name} memory is at ${share}% of its ${limit} limit`
+          : `${name} memory is at ${share}% of its ${limit} limit and climbing ${rate}Mi/min: ${Math.round((options.ratio ?? 0.9) * 100)}% in about ${minutes} min`;
+    return {
+      v: 1,
+      id: signalId(source, fingerprint, status, since),
+      source,
+      kind: 'alert',
+      status,
+      severity: 'warning',
+      fingerprint,
+      summary: clip(summary, MAX_SUMMARY_LENGTH, name),
+      entities: [{ kind: 'Workload', id: target.entity.id, name }],
+      observedAt: Math.max(0, Math.trunc(observedAt)),
+      receivedAt,
+      raw: polledRaw(source, { headroom: target.entity.id, at: observedAt }),
+      attributes: {
+        labels: { alertname: MEMORY_NEAR_LIMIT },
+        workload: name,
+        namespace: target.namespace,
+        metric: 'memory',
+        query: target.query,
+        usageBytes: Math.round(forecast.usage),
+        limitBytes: target.limitBytes,
+        thresholdBytes: Math.round(forecast.threshold),
+        ...(forecast.crossesAt !== undefined ? { crossesAt: Math.round(forecast.crossesAt) } : {}),
+        ...(status === 'firing' && forecast.fitted.length >= 2
+          ? {
+              trend: {
+                points: forecast.fitted.slice(-60).map(([at, value]) => [at, Math.round(value)]),
+                threshold: Math.round(forecast.threshold),
+                direction: 'up',
+              },
+            }
+          : {}),
+      },
+    };
+  }
+}
