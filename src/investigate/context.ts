@@ -44,6 +44,10 @@ export interface SimilarBrief {
   name?: string;
   score: number;
   category?: string;
+  /** Graph id of what its cause blamed (`rootCauseSuspect`). */
+  suspect?: string;
+  /** It ended `resolved` (not escalated, not still open). */
+  resolved?: boolean;
   cause?: string;
   fix?: string;
 }
@@ -215,18 +219,30 @@ function hintsOf(signals: readonly Signal[]): string[] {
   return [...hints];
 }
 
-/** The signature tokens an incident is compared by: alert names, entity ids and hints. */
-export function signatureOf(input: InvestigationInput, hints: readonly string[]): string[] {
-  const tokens = new Set<string>([...input.symptomEntityIds, ...hints]);
-  for (const signal of input.signals) {
+/** The kinds of symptom the signals show: their alert names and the finding words in them. */
+export function symptomKinds(signals: readonly Signal[]): string[] {
+  const kinds = new Set<string>(hintsOf(signals));
+  for (const signal of signals) {
     const labels = signal.attributes.labels;
     if (labels && typeof labels === 'object' && !Array.isArray(labels)) {
       const name = (labels as Record<string, unknown>).alertname;
-      if (typeof name === 'string') tokens.add(name);
+      if (typeof name === 'string') kinds.add(name);
     }
-    for (const ref of signal.entities) tokens.add(ref.id);
   }
-  return [...tokens];
+  return [...kinds];
+}
+
+/**
+ * The signature an incident is looked up by, in the vocabulary learn stores
+ * (`patternSignature`): `symptom:<kind>` per kind of symptom, and `suspect:<id>` per entity in
+ * focus (the symptoms and the services and workloads they belong to), any of which may be the
+ * suspect a past incident was blamed on.
+ */
+export function signatureOf(input: InvestigationInput, focusIds: readonly string[]): string[] {
+  return [
+    ...symptomKinds(input.signals).map((kind) => `symptom:${kind}`),
+    ...new Set([...input.symptomEntityIds, ...focusIds].map((id) => `suspect:${id}`)),
+  ];
 }
 
 async function safe<T>(promise: Promise<T>, fallback: T): Promise<T> {
@@ -349,7 +365,7 @@ export async function buildContext(
   const recentChanges: ChangeBrief[] = changes.map(changeBrief);
 
   const findingHints = hintsOf(input.signals);
-  const similar = await safe(graph.similarIncidents(signatureOf(input, findingHints), 6), []);
+  const similar = await safe(graph.similarIncidents(signatureOf(input, focusIds), 6), []);
   const similarIncidents: SimilarBrief[] = [];
   for (const item of similar) {
     if (item.incident.id === input.incidentId) continue;
@@ -371,6 +387,8 @@ export async function buildContext(
       ...(item.incident.name ? { name: item.incident.name } : {}),
       score: Number(item.score.toFixed(3)),
       ...(category ? { category } : {}),
+      ...(typeof properties.rootCauseSuspect === 'string' ? { suspect: properties.rootCauseSuspect } : {}),
+      ...(properties.state === 'resolved' ? { resolved: true } : {}),
       ...(cause ? { cause } : {}),
       ...(fix ? { fix } : {}),
     });

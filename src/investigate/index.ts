@@ -5,7 +5,7 @@
  */
 export { investigate, type InvestigateDependencies, type InvestigationResult } from './investigate.js';
 export { budgetFor, DEFAULT_BUDGETS } from './budget.js';
-export { buildContext, type InvestigationContext, type ContextOptions } from './context.js';
+export { buildContext, symptomKinds, type InvestigationContext, type ContextOptions } from './context.js';
 export type { Planner, PlannerRun, PlannedCheck, CheckOutcome, Assessment } from './planner.js';
 export { SUPPORT_THRESHOLD, standardStop } from './planner.js';
 export { createRulesPlanner, type RulesPlannerOptions } from './rules/planner.js';

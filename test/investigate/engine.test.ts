@@ -6,6 +6,7 @@ import type { GraphStore } from '../../src/graph/store.js';
 import { budgetFor, DEFAULT_BUDGETS } from '../../src/investigate/budget.js';
 import { buildContext } from '../../src/investigate/context.js';
 import { investigate } from '../../src/investigate/investigate.js';
+import { patternSignature } from '../../src/learn/signature.js';
 import {
   standardStop,
   updateConfidence,
@@ -60,7 +61,21 @@ async function graphWithShop(): Promise<GraphStore> {
       name: 'checkout 5xx after deploy',
       source: 'test',
       properties: {
-        signature: [serviceId('checkout'), 'HighErrorRate'],
+        // Stored the way learn stores an ended incident, so the lookup is tested against it.
+        signature: patternSignature({
+          incidentId: 'incident:old-1',
+          title: 'checkout 5xx after deploy',
+          severity: 'critical',
+          openedAt: NOW - 86_400_000,
+          endedAt: NOW - 86_000_000,
+          state: 'resolved',
+          symptoms: ['HighErrorRate'],
+          suspect: { id: CHECKOUT, kind: 'Deployment' },
+          rootCause: { category: 'deploy_regression', statement: 'bad deploy', confidence: 0.9 },
+          timeline: [],
+        }).tokens,
+        state: 'resolved',
+        rootCauseSuspect: CHECKOUT,
         rootCauseCategory: 'deploy_regression',
         cause: 'bad deploy',
         fix: 'rollback',
@@ -261,6 +276,8 @@ describe('buildContext', () => {
       expect.objectContaining({
         id: 'incident:old-1',
         category: 'deploy_regression',
+        suspect: CHECKOUT,
+        resolved: true,
         cause: 'bad deploy',
         fix: 'rollback',
       }),

@@ -4,10 +4,12 @@ import type { CheckOutcome } from '../../src/investigate/planner.js';
 import { proposalsFor } from '../../src/investigate/proposals.js';
 import { CHECKS, logOwner, type CheckEnv } from '../../src/investigate/rules/checks.js';
 import { discoverFromLogs, newDrafts } from '../../src/investigate/rules/discover.js';
+import { createRulesPlanner } from '../../src/investigate/rules/planner.js';
 import { DATADOG_QUERIES } from '../../src/investigate/rules/queries.js';
 import type { TargetInfo } from '../../src/investigate/targets.js';
 import { createToolSet } from '../../src/investigate/tools/tool.js';
 import type { Hypothesis, HypothesisCategory } from '../../src/investigate/types.js';
+import { silentLogger } from '../../src/shared/logger.js';
 
 const CLUSTER = 'prod';
 const workload = (name: string, kind = 'Deployment'): string => `k8s:${CLUSTER}/shop/${kind}/${name}`;
@@ -303,5 +305,55 @@ describe('proposals for a failing service', () => {
     };
     expect(proposalsFor(root, ctx, [root, deploy])).toEqual([]);
     expect(proposalsFor(root, ctx, [root, { ...deploy, status: 'refuted' }])).toHaveLength(1);
+  });
+});
+
+describe('the rules planner stopping on a known pattern', () => {
+  const leak = workload('checkout');
+  const past = {
+    id: 'incident:past',
+    score: 0.3,
+    category: 'memory_leak',
+    suspect: leak,
+    resolved: true,
+  };
+  function node(
+    category: HypothesisCategory,
+    suspect: string,
+    status: Hypothesis['status'],
+    confidence: number,
+  ) {
+    return { ...hypothesis(category, suspect), status, confidence };
+  }
+  function stop(similar: InvestigationContext['similarIncidents'], rivals: Hypothesis[]) {
+    const run = createRulesPlanner().open({
+      context: { ...context(), similarIncidents: similar },
+      tools: createToolSet([]),
+      logger: silentLogger(),
+      supportThreshold: 0.8,
+    });
+    return run.shouldStop([node('memory_leak', leak, 'supported', 0.9), ...rivals]);
+  }
+
+  it('stops with unlikely rivals untested when the supported cause repeats a resolved one', () => {
+    const decision = stop([past], [node('noisy_neighbor', workload('batch'), 'open', 0.45)]);
+    expect(decision).toEqual({
+      stop: true,
+      reason: `memory_leak on ${leak} is supported and repeats the resolved cause of incident:past; 1 unlikely rival(s) left untested`,
+    });
+  });
+
+  it('still asks about a likely recent change, and about any rival at even odds', () => {
+    expect(stop([past], [node('deploy_regression', workload('checkout'), 'open', 0.3)]).stop).toBe(false);
+    expect(stop([past], [node('node_issue', 'k8s:prod/Node/n1', 'open', 0.55)]).stop).toBe(false);
+    expect(stop([past], [node('deploy_regression', workload('checkout'), 'open', 0.2)]).stop).toBe(true);
+  });
+
+  it('knows no pattern from an escalated incident, another cause or another suspect', () => {
+    const rival = [node('noisy_neighbor', workload('batch'), 'open', 0.2)];
+    expect(stop([{ ...past, resolved: false }], rival).stop).toBe(false);
+    expect(stop([{ ...past, category: 'resource_saturation' }], rival).stop).toBe(false);
+    expect(stop([{ ...past, suspect: workload('cart') }], rival).stop).toBe(false);
+    expect(stop([], rival).stop).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import type { Signal } from '../../src/ingest/signal.js';
 import { investigate } from '../../src/investigate/investigate.js';
 import { createRulesPlanner } from '../../src/investigate/rules/planner.js';
 import { readHypothesisTree } from '../../src/investigate/tree.js';
+import { patternSignature } from '../../src/learn/signature.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { startSimEstate, START, type SimEstate } from './sim-kit.js';
 
@@ -411,5 +412,75 @@ describe('untrusted text in tool output', () => {
     for (const line of markdown.split('\n').filter((text) => text.includes(injection)))
       expect(line).toMatch(/^\s*> /);
     expect(JSON.stringify(injected?.proposals)).not.toMatch(/delete|ignore previous/);
+  });
+});
+
+describe('a known pattern', () => {
+  it('is tested first on the second look and ends it once it holds, its rivals left untested', async () => {
+    const estate = await startSimEstate({
+      timeline: [{ at: '60s', fault: { kind: 'memory_leak', service: 'cart' } }],
+    });
+    running.push(estate);
+    const openedAt = START + 360_000;
+    await estate.sim.world.advanceTo(openedAt + 30_000);
+    await estate.sync();
+    const signals = [alert('cart', openedAt, 'cart is failing OOMKilled')];
+    const first = await run(estate, ['cart'], openedAt, signals);
+    expect(first.rootCause?.category, first.report.markdown).toBe('memory_leak');
+    const suspect = first.rootCause?.suspect ?? '';
+    expect(first.report.markdown).toContain('every rival is ruled out');
+
+    // The first incident ended resolved, and learn stored it as it does every ended incident.
+    await estate.graph.upsertEntities([
+      {
+        id: 'incident:past-leak',
+        kind: 'Incident',
+        name: 'cart leaks memory',
+        source: 'nightshift',
+        properties: {
+          state: 'resolved',
+          rootCauseCategory: 'memory_leak',
+          rootCauseSuspect: suspect,
+          signature: patternSignature({
+            incidentId: 'incident:past-leak',
+            title: 'cart leaks memory',
+            severity: 'critical',
+            openedAt,
+            endedAt: openedAt + 60_000,
+            state: 'resolved',
+            symptoms: ['HighErrorRate', 'OOMKilled'],
+            suspect: { id: suspect, kind: 'Deployment' },
+            rootCause: { category: 'memory_leak', statement: 'cart leaks memory', confidence: 0.9 },
+            timeline: [],
+          }).tokens,
+        },
+      },
+    ]);
+    const second = await investigate(
+      {
+        incidentId: 'incident:test-again',
+        severity: 'critical',
+        symptomEntityIds: [serviceId('cart')],
+        signals,
+        openedAt,
+      },
+      {
+        graph: estate.graph,
+        tools: estate.tools,
+        planner: createRulesPlanner({ now: () => estate.clock.now() }),
+        clock: estate.clock,
+        logger: silentLogger(),
+      },
+      new AbortController().signal,
+    );
+    expect(second.rootCause).toMatchObject({ category: 'memory_leak', suspect });
+    expect(second.report.markdown).toContain('repeats the resolved cause of incident:past-leak');
+    expect(second.toolCalls).toBeLessThan(first.toolCalls);
+    // Every call of the second look went to the known cause; its rivals were never tested.
+    const known = second.tree.find((node) => node.id === second.rootCause?.hypothesisId);
+    expect(known?.evidence.length).toBe(second.toolCalls);
+    const rivals = second.tree.filter((node) => node.id !== known?.id);
+    expect(rivals.length).toBeGreaterThan(0);
+    expect(rivals.every((node) => node.status === 'inconclusive' && node.evidence.length === 0)).toBe(true);
   });
 });

@@ -10,6 +10,8 @@ export interface IncidentJournalEntry {
     tokens: { input: number; output: number };
     planner: 'rules' | 'claude';
     fallbackReason?: string;
+    /** The kinds of symptom the investigated signals showed (alert names, finding words), for learn. */
+    symptoms?: string[];
     evidence: string[];
     markdown: string;
     at: number;

@@ -11,7 +11,7 @@ import { writeSignal } from '../../ingest/graph-writer.js';
 import type { PagerDutyEventsClient } from '../../integrations/pagerduty/events.js';
 import type { SlackIntegration } from '../../integrations/slack/index.js';
 import { escapeText, type SlackMessage } from '../../integrations/slack/messages.js';
-import { investigate, type InvestigateDependencies } from '../../investigate/index.js';
+import { investigate, symptomKinds, type InvestigateDependencies } from '../../investigate/index.js';
 import {
   learnFromIncident,
   patternFacts,
@@ -213,6 +213,7 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         tokens: { input: result.tokens.input, output: result.tokens.output },
         planner: result.planner,
         ...(result.fallbackReason ? { fallbackReason: result.fallbackReason } : {}),
+        symptoms: symptomKinds(input.signals).slice(0, 20),
         evidence: evidence.slice(0, 50),
         markdown: result.report.markdown,
         at: clock.now(),
@@ -392,7 +393,7 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
         openedAt: incident.openedAt,
         endedAt: incident.updatedAt,
         state: incident.state === 'escalated' ? 'escalated' : 'resolved',
-        symptoms: [],
+        symptoms: entry.investigation?.symptoms ?? [],
         // The pattern is counted for what was acted on, as respond keyed it for the policy.
         ...(incident.rootCause
           ? {

@@ -1,5 +1,5 @@
 import type { BudgetRemaining } from '../budget.js';
-import type { InvestigationContext } from '../context.js';
+import type { InvestigationContext, SimilarBrief } from '../context.js';
 import {
   REFUTE_THRESHOLD,
   standardStop,
@@ -30,6 +30,14 @@ export interface RulesPlannerOptions {
 }
 
 const WAITS_FOR: Record<string, string> = { error_logs: 'pods', caller_logs: 'caller_pods' };
+
+/**
+ * A known pattern that held ends the investigation unless a rival is still this likely: a recent
+ * change (a deploy, configuration or flag) is worth ruling out above `change`; anything else only
+ * above `other`.
+ */
+const KNOWN_PATTERN_RIVAL_CEILING = { change: 0.25, other: 0.5 } as const;
+const CHANGE_CATEGORIES: ReadonlySet<string> = new Set(['deploy_regression', 'config_change', 'flag_change']);
 
 function fallbackTarget(id: string): TargetInfo {
   const parsed = parseK8sId(id);
@@ -158,13 +166,31 @@ export class RulesRun implements PlannerRun {
     return Promise.resolve(proposeFromContext(this.#context, this.#maxHypotheses));
   }
 
-  /** The next check of each live hypothesis, highest confidence first. */
+  /** A past incident, resolved, whose cause was this hypothesis's category on its suspect. */
+  #knownPattern(hypothesis: Hypothesis): SimilarBrief | undefined {
+    return this.#context.similarIncidents.find(
+      (incident) =>
+        incident.resolved === true &&
+        incident.category === hypothesis.category &&
+        incident.suspect === hypothesis.suspect,
+    );
+  }
+
+  /**
+   * The next check of each live hypothesis, highest confidence first. A known pattern (the cause
+   * of a similar past incident that resolved) is tested first and alone while it has checks left:
+   * if it holds, its rivals may not need testing at all (`shouldStop`).
+   */
   nextChecks(tree: readonly Hypothesis[], budget: BudgetRemaining): Promise<PlannedCheck[]> {
     this.#nodes = new Map(tree.map((node) => [node.id, node]));
     const live = tree
       .filter((node) => node.status === 'open' || node.status === 'testing')
       .sort((a, b) => b.confidence - a.confidence || (a.id < b.id ? -1 : 1));
     const checks: PlannedCheck[] = [];
+    for (const known of live.filter((node) => this.#knownPattern(node))) {
+      const check = budget.toolCalls > 0 ? this.#nextFor(known) : undefined;
+      if (check) return Promise.resolve([check]);
+    }
     for (const hypothesis of live) {
       if (checks.length >= budget.toolCalls) break;
       const check = this.#nextFor(hypothesis);
@@ -312,8 +338,33 @@ export class RulesRun implements PlannerRun {
     return fresh;
   }
 
+  /**
+   * The standard rule (a supported cause and every rival ruled out), or a known pattern that held:
+   * a supported hypothesis that repeats the resolved cause of a similar past incident, with no
+   * open child and no rival above `KNOWN_PATTERN_RIVAL_CEILING` (a recent change is asked about
+   * unless it is unlikely). The rivals it leaves untested stay open in the report.
+   */
   shouldStop(tree: readonly Hypothesis[]): { stop: boolean; reason: string } {
-    return standardStop(tree, this.#threshold);
+    const standard = standardStop(tree, this.#threshold);
+    if (standard.stop) return standard;
+    for (const node of tree) {
+      if (node.status !== 'supported' || node.confidence < this.#threshold || node.parentId) continue;
+      const known = this.#knownPattern(node);
+      if (!known) continue;
+      const live = tree.filter((other) => other.status === 'open' || other.status === 'testing');
+      if (live.some((other) => other.parentId === node.id)) continue;
+      const rivals = live.filter((other) => !other.parentId);
+      const ceiling = (rival: Hypothesis): number =>
+        CHANGE_CATEGORIES.has(rival.category)
+          ? KNOWN_PATTERN_RIVAL_CEILING.change
+          : KNOWN_PATTERN_RIVAL_CEILING.other;
+      if (rivals.some((rival) => rival.confidence > ceiling(rival))) continue;
+      return {
+        stop: true,
+        reason: `${node.category} on ${node.suspect} is supported and repeats the resolved cause of ${known.id}; ${rivals.length} unlikely rival(s) left untested`,
+      };
+    }
+    return standard;
   }
 
   usage(): { input: number; output: number } {
