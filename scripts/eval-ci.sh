@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-min_pass="${EVAL_MIN_PASS:-0.85}"
+min_pass="${EVAL_MIN_PASS:-0.9}"
 work="$(mktemp -d)"
 neo4j_pid=""
 cleanup() {
