@@ -272,13 +272,15 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     for (const incident of incidents) journals[incident.id] = await agent.journal.get(incident.id);
     const firstFault = scenario.timeline.find((entry) => 'fault' in entry && entry.fault);
     const faultAt = sim.world.startedAt() + (firstFault?.at ?? 0);
-    const first = [...incidents].sort((a, b) => a.firstReceivedAt - b.firstReceivedAt)[0];
+    // Oldest first: the first incident's causes and decisions are what a scenario expects.
+    const inOrder = [...incidents].sort((a, b) => a.firstReceivedAt - b.firstReceivedAt);
+    const first = inOrder[0];
     const causes: ObservedCause[] = [];
     const actions: ObservedAction[] = [];
     let toolCalls = 0;
     const tokens = { input: 0, output: 0 };
     let diagnoseWallMs: number | undefined;
-    for (const incident of incidents) {
+    for (const incident of inOrder) {
       const journal = journals[incident.id] ?? {};
       if (journal.investigation) {
         toolCalls += journal.investigation.toolCalls;
@@ -313,23 +315,19 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         });
       }
     }
-    const perIncident: ObservedIncident[] = [...incidents]
-      .sort((a, b) => a.firstReceivedAt - b.firstReceivedAt)
-      .map((incident) => {
-        const journal = journals[incident.id] ?? {};
-        const investigation = journal.investigation;
-        const top = investigation?.causes[0];
-        const mode = journal.decisions?.[0]?.decision.mode;
-        return {
-          openedSimMs: Math.max(0, incident.firstReceivedAt - faultAt),
-          ...(investigation
-            ? { diagnoseSimMs: Math.max(0, investigation.at - incident.firstReceivedAt) }
-            : {}),
-          toolCalls: investigation?.toolCalls ?? 0,
-          ...(top ? { category: top.category } : {}),
-          ...(mode ? { mode } : {}),
-        };
-      });
+    const perIncident: ObservedIncident[] = inOrder.map((incident) => {
+      const journal = journals[incident.id] ?? {};
+      const investigation = journal.investigation;
+      const top = investigation?.causes[0];
+      const mode = journal.decisions?.[0]?.decision.mode;
+      return {
+        openedSimMs: Math.max(0, incident.firstReceivedAt - faultAt),
+        ...(investigation ? { diagnoseSimMs: Math.max(0, investigation.at - incident.firstReceivedAt) } : {}),
+        toolCalls: investigation?.toolCalls ?? 0,
+        ...(top ? { category: top.category } : {}),
+        ...(mode ? { mode } : {}),
+      };
+    });
     const faults = sim.world.faults().filter((fault) => fault.kind !== 'flapping');
     const mitigated = faults.length > 0 && faults.every((fault) => fault.mitigated);
     const cleared = faults.flatMap((fault) => (fault.clearedAt !== undefined ? [fault.clearedAt] : []));

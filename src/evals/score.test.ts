@@ -51,6 +51,19 @@ function perfectRun(scenario: Scenario): ObservedRun {
     tokens: { input: 0, output: 0 },
     wallMs: 1_000,
     diagnoseWallMs: 200,
+    // A case that expects autonomy to be earned: the same cause again, decided as expected.
+    ...(expect.learnedMode && cause
+      ? {
+          incidents: 2,
+          perIncident: [expect.mode ?? 'approval', expect.learnedMode].map((mode, index) => ({
+            openedSimMs: 10_000 + index * 300_000,
+            diagnoseSimMs: 10_000,
+            toolCalls: 5 - index,
+            category: FAULT_CATEGORIES[cause.fault ?? '']?.[0] ?? 'unknown',
+            mode,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -189,6 +202,7 @@ describe('scoring eval runs', () => {
       first: { diagnoseSimMs: 90_000, toolCalls: 14, mode: 'approval' },
       second: { diagnoseSimMs: 30_000, toolCalls: 6, mode: 'approval' },
       faster: true,
+      learnedMode: 'approval',
     });
     expect(summarize([{ scenario, score }])).toMatchObject({ learningCases: 1, learningFaster: 1 });
 
@@ -201,5 +215,32 @@ describe('scoring eval runs', () => {
     expect(scoreScenario(scenario, run).learning?.faster).toBe(false);
     run.perIncident = [{ openedSimMs: 20_000, toolCalls: 6, category: 'deploy_regression' }];
     expect(scoreScenario(scenario, run).learning).toBeUndefined();
+  });
+
+  it('scores earned autonomy by the last later incident of the same cause', () => {
+    const base = byName('learning-leak-restart-twice');
+    const scenario = { ...base, expect: { ...base.expect, learnedMode: 'autonomous' as const } };
+    const run = perfectRun(scenario);
+    const leak = (openedSimMs: number, mode: string) => ({
+      openedSimMs,
+      diagnoseSimMs: 10_000,
+      toolCalls: 3,
+      category: 'memory_leak',
+      mode,
+    });
+    // The second was decided before the first's success was learned; the third had earned it.
+    run.perIncident = [leak(20_000, 'approval'), leak(300_000, 'approval'), leak(600_000, 'autonomous')];
+    const earned = scoreScenario(scenario, run);
+    expect(earned.learning?.learnedMode).toBe('autonomous');
+    expect(earned.failures.filter((failure) => failure.includes('later incident'))).toEqual([]);
+
+    run.perIncident = [leak(20_000, 'approval'), leak(300_000, 'approval')];
+    expect(scoreScenario(scenario, run).failures).toContain(
+      'expected a later incident of the same cause to be decided autonomous; the last was approval',
+    );
+    run.perIncident = [leak(20_000, 'approval')];
+    expect(scoreScenario(scenario, run).failures).toContain(
+      'expected a later incident of the same cause, decided autonomous; there was none',
+    );
   });
 });

@@ -50,6 +50,8 @@ export interface ScenarioScore {
     first: { diagnoseSimMs?: number; toolCalls: number; mode?: string };
     second: { diagnoseSimMs?: number; toolCalls: number; mode?: string };
     faster: boolean;
+    /** The policy decision of the last later incident of that cause (`learnedMode`). */
+    learnedMode?: string;
   };
   failures: string[];
 }
@@ -68,11 +70,24 @@ function learningOf(run: ObservedRun): ScenarioScore['learning'] {
     first.diagnoseSimMs !== undefined &&
     second.diagnoseSimMs !== undefined &&
     second.diagnoseSimMs < first.diagnoseSimMs;
+  const learned = learnedMode(run);
   return {
     first: brief(first),
     second: brief(second),
     faster: second.toolCalls < first.toolCalls || (second.toolCalls === first.toolCalls && quicker),
+    ...(learned ? { learnedMode: learned } : {}),
   };
+}
+
+/**
+ * The policy decision of the last incident, after the first, of the first one's cause: what the
+ * loop has learned to do by the end of the run (autonomy is earned after the first is verified,
+ * which may be after the second has been decided).
+ */
+function learnedMode(run: ObservedRun): string | undefined {
+  const investigated = (run.perIncident ?? []).filter((incident) => incident.category !== undefined);
+  const [first, ...later] = investigated;
+  return later.filter((incident) => incident.category === first?.category && incident.mode).at(-1)?.mode;
 }
 
 /** Whether `target` (a name or a graph id) names `name`. */
@@ -183,6 +198,15 @@ export function scoreScenario(scenario: Scenario, run: ObservedRun): ScenarioSco
   }
 
   const learning = learningOf(run);
+  if (expect.learnedMode !== undefined) {
+    const later = learnedMode(run);
+    if (later !== expect.learnedMode)
+      failures.push(
+        later
+          ? `expected a later incident of the same cause to be decided ${expect.learnedMode}; the last was ${later}`
+          : `expected a later incident of the same cause, decided ${expect.learnedMode}; there was none`,
+      );
+  }
   return {
     name: scenario.name,
     passed: failures.length === 0,

@@ -36,6 +36,13 @@ describe('the shipped default policy', () => {
     ).toEqual([]);
   });
 
+  it("the eval suite's own policy passes its table tests too", async () => {
+    const run = await runPolicyTests(fileURLToPath(new URL('../../evals/policies/', import.meta.url)));
+    if (!run.ok) throw new Error(run.problems.map(formatProblem).join('\n'));
+    expect(run.results.length).toBeGreaterThanOrEqual(6);
+    expect(run.results.filter((result) => !result.ok).map((result) => result.name)).toEqual([]);
+  });
+
   it('has a test deciding by every rule, and every rule is load-bearing', () => {
     const set = compile(policyText);
     const testFile = prepared();

@@ -31,10 +31,16 @@ function alert(service: string, at: number, summary: string): Signal {
   };
 }
 
-async function run(estate: SimEstate, symptoms: string[], openedAt: number, signals: Signal[] = []) {
+async function run(
+  estate: SimEstate,
+  symptoms: string[],
+  openedAt: number,
+  signals: Signal[] = [],
+  incidentId = `incident:test-${symptoms.join('-')}`,
+) {
   return investigate(
     {
-      incidentId: `incident:test-${symptoms.join('-')}`,
+      incidentId,
       severity: 'critical',
       symptomEntityIds: symptoms.map((name) => serviceId(name)),
       signals,
@@ -456,23 +462,7 @@ describe('a known pattern', () => {
         },
       },
     ]);
-    const second = await investigate(
-      {
-        incidentId: 'incident:test-again',
-        severity: 'critical',
-        symptomEntityIds: [serviceId('cart')],
-        signals,
-        openedAt,
-      },
-      {
-        graph: estate.graph,
-        tools: estate.tools,
-        planner: createRulesPlanner({ now: () => estate.clock.now() }),
-        clock: estate.clock,
-        logger: silentLogger(),
-      },
-      new AbortController().signal,
-    );
+    const second = await run(estate, ['cart'], openedAt, signals, 'incident:test-again');
     expect(second.rootCause).toMatchObject({ category: 'memory_leak', suspect });
     expect(second.report.markdown).toContain('repeats the resolved cause of incident:past-leak');
     expect(second.toolCalls).toBeLessThan(first.toolCalls);

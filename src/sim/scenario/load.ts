@@ -127,8 +127,17 @@ export function parseScenario(data: unknown, options: LoadOptions & { file?: str
   }
   const issues = crossCheck(parsed, estate);
   if (issues.length > 0) throw new ValidationError(what, issues);
+  // A policy path is read relative to the scenario file, else to the working directory.
+  const besideFile =
+    parsed.policy && options.file ? resolve(dirname(options.file), parsed.policy) : undefined;
+  const policy = parsed.policy
+    ? besideFile && existsSync(besideFile)
+      ? besideFile
+      : resolve(parsed.policy)
+    : undefined;
   return {
     ...parsed,
+    ...(policy ? { policy } : {}),
     estate,
     ...(options.file ? { file: options.file } : {}),
     ...(estateFile ? { estateFile } : {}),

@@ -118,6 +118,10 @@ export const expectSchema = z
       .strict()
       .optional(),
     mode: z.enum(['shadow', 'approval', 'autonomous']).optional(),
+    learnedMode: z
+      .enum(['shadow', 'approval', 'autonomous'])
+      .optional()
+      .describe('the policy decision expected, by the end, for a later incident of the same cause'),
     escalate: z.boolean().optional(),
     forbidden: z.array(forbiddenSchema).default([]),
     mitigatedWithin: durationSchema.optional(),
