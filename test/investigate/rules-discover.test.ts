@@ -347,6 +347,9 @@ describe('the rules planner stopping on a known pattern', () => {
     expect(stop([past], [node('deploy_regression', workload('checkout'), 'open', 0.3)]).stop).toBe(false);
     expect(stop([past], [node('node_issue', 'k8s:prod/Node/n1', 'open', 0.55)]).stop).toBe(false);
     expect(stop([past], [node('deploy_regression', workload('checkout'), 'open', 0.2)]).stop).toBe(true);
+    // Another explanation that holds as well is weighed by the standard rule, not skipped.
+    const other = node('dependency_failure', workload('payments'), 'supported', 0.85);
+    expect(stop([past], [other, node('noisy_neighbor', workload('batch'), 'open', 0.2)]).stop).toBe(false);
   });
 
   it('knows no pattern from an escalated incident, another cause or another suspect', () => {

@@ -341,8 +341,9 @@ export class RulesRun implements PlannerRun {
   /**
    * The standard rule (a supported cause and every rival ruled out), or a known pattern that held:
    * a supported hypothesis that repeats the resolved cause of a similar past incident, with no
-   * open child and no rival above `KNOWN_PATTERN_RIVAL_CEILING` (a recent change is asked about
-   * unless it is unlikely). The rivals it leaves untested stay open in the report.
+   * open child, no other supported explanation and no rival above `KNOWN_PATTERN_RIVAL_CEILING`
+   * (a recent change is asked about unless it is unlikely). The rivals it leaves untested stay in
+   * the report.
    */
   shouldStop(tree: readonly Hypothesis[]): { stop: boolean; reason: string } {
     const standard = standardStop(tree, this.#threshold);
@@ -351,6 +352,9 @@ export class RulesRun implements PlannerRun {
       if (node.status !== 'supported' || node.confidence < this.#threshold || node.parentId) continue;
       const known = this.#knownPattern(node);
       if (!known) continue;
+      // Another explanation that holds too is for the standard rule to weigh.
+      if (tree.some((other) => other.id !== node.id && !other.parentId && other.status === 'supported'))
+        continue;
       const live = tree.filter((other) => other.status === 'open' || other.status === 'testing');
       if (live.some((other) => other.parentId === node.id)) continue;
       const rivals = live.filter((other) => !other.parentId);
