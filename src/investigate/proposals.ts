@@ -1,6 +1,6 @@
 import type { InvestigationContext } from './context.js';
 import { parseK8sId, type TargetInfo } from './targets.js';
-import type { Hypothesis, Proposal } from './types.js';
+import { CHANGE_CATEGORIES, type Hypothesis, type Proposal } from './types.js';
 
 /**
  * Maps a supported hypothesis to remediations from the fixed action catalog. Only the category
@@ -80,7 +80,7 @@ export function proposalsFor(
       // service changed (a deploy, its configuration, a flag) was ruled out.
       const changeInDoubt = tree.some(
         (node) =>
-          ['deploy_regression', 'config_change', 'flag_change'].includes(node.category) &&
+          CHANGE_CATEGORIES.has(node.category) &&
           node.status !== 'refuted' &&
           (node.suspect === root.suspect ||
             node.suspect === workloadTarget.id ||

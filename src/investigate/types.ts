@@ -19,6 +19,13 @@ export const HYPOTHESIS_CATEGORIES = [
 ] as const;
 export type HypothesisCategory = (typeof HYPOTHESIS_CATEGORIES)[number];
 
+/** Categories that blame a change someone made (a release, its configuration, a flag): undoable, not restartable. */
+export const CHANGE_CATEGORIES: ReadonlySet<string> = new Set<HypothesisCategory>([
+  'deploy_regression',
+  'config_change',
+  'flag_change',
+]);
+
 export const HYPOTHESIS_STATUSES = ['open', 'testing', 'supported', 'refuted', 'inconclusive'] as const;
 export type HypothesisStatus = (typeof HYPOTHESIS_STATUSES)[number];
 

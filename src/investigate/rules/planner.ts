@@ -13,7 +13,7 @@ import {
 import { parseK8sId, type TargetInfo } from '../targets.js';
 import type { ToolSet } from '../tools/tool.js';
 import type { HypothesisDraft } from '../tree.js';
-import type { Hypothesis } from '../types.js';
+import { CHANGE_CATEGORIES, type Hypothesis } from '../types.js';
 import { CATALOG, CHECKS, type CheckEnv } from './checks.js';
 import { discoverFromLogs, newDrafts, type DiscoveredDraft } from './discover.js';
 import { proposeFromContext } from './priors.js';
@@ -37,7 +37,6 @@ const WAITS_FOR: Record<string, string> = { error_logs: 'pods', caller_logs: 'ca
  * above `other`.
  */
 const KNOWN_PATTERN_RIVAL_CEILING = { change: 0.25, other: 0.5 } as const;
-const CHANGE_CATEGORIES: ReadonlySet<string> = new Set(['deploy_regression', 'config_change', 'flag_change']);
 
 function fallbackTarget(id: string): TargetInfo {
   const parsed = parseK8sId(id);
