@@ -70,24 +70,18 @@ function learningOf(run: ObservedRun): ScenarioScore['learning'] {
     first.diagnoseSimMs !== undefined &&
     second.diagnoseSimMs !== undefined &&
     second.diagnoseSimMs < first.diagnoseSimMs;
-  const learned = learnedMode(run);
+  // What the loop has learned to do by the end: the decision of the last later incident of the
+  // cause (autonomy is earned once the first is verified, which may be after the second).
+  const learned = investigated
+    .slice(1)
+    .filter((incident) => incident.category === first.category && incident.mode)
+    .at(-1)?.mode;
   return {
     first: brief(first),
     second: brief(second),
     faster: second.toolCalls < first.toolCalls || (second.toolCalls === first.toolCalls && quicker),
     ...(learned ? { learnedMode: learned } : {}),
   };
-}
-
-/**
- * The policy decision of the last incident, after the first, of the first one's cause: what the
- * loop has learned to do by the end of the run (autonomy is earned after the first is verified,
- * which may be after the second has been decided).
- */
-function learnedMode(run: ObservedRun): string | undefined {
-  const investigated = (run.perIncident ?? []).filter((incident) => incident.category !== undefined);
-  const [first, ...later] = investigated;
-  return later.filter((incident) => incident.category === first?.category && incident.mode).at(-1)?.mode;
 }
 
 /** Whether `target` (a name or a graph id) names `name`. */
@@ -199,7 +193,8 @@ export function scoreScenario(scenario: Scenario, run: ObservedRun): ScenarioSco
 
   const learning = learningOf(run);
   if (expect.learnedMode !== undefined) {
-    const later = learnedMode(run);
+    // Without a second incident of the cause there is no later one either.
+    const later = learning?.learnedMode;
     if (later !== expect.learnedMode)
       failures.push(
         later

@@ -219,9 +219,12 @@ function hintsOf(signals: readonly Signal[]): string[] {
   return [...hints];
 }
 
-/** The kinds of symptom the signals show: their alert names and the finding words in them. */
-export function symptomKinds(signals: readonly Signal[]): string[] {
-  const kinds = new Set<string>(hintsOf(signals));
+/** The kinds of symptom the signals show: their alert names and the finding words (`hints`) in them. */
+export function symptomKinds(
+  signals: readonly Signal[],
+  hints: readonly string[] = hintsOf(signals),
+): string[] {
+  const kinds = new Set<string>(hints);
   for (const signal of signals) {
     const labels = signal.attributes.labels;
     if (labels && typeof labels === 'object' && !Array.isArray(labels)) {
@@ -238,9 +241,13 @@ export function symptomKinds(signals: readonly Signal[]): string[] {
  * focus (the symptoms and the services and workloads they belong to), any of which may be the
  * suspect a past incident was blamed on.
  */
-export function signatureOf(input: InvestigationInput, focusIds: readonly string[]): string[] {
+export function signatureOf(
+  input: InvestigationInput,
+  focusIds: readonly string[],
+  hints: readonly string[],
+): string[] {
   return [
-    ...symptomKinds(input.signals).map((kind) => `symptom:${kind}`),
+    ...symptomKinds(input.signals, hints).map((kind) => `symptom:${kind}`),
     ...new Set([...input.symptomEntityIds, ...focusIds].map((id) => `suspect:${id}`)),
   ];
 }
@@ -365,7 +372,7 @@ export async function buildContext(
   const recentChanges: ChangeBrief[] = changes.map(changeBrief);
 
   const findingHints = hintsOf(input.signals);
-  const similar = await safe(graph.similarIncidents(signatureOf(input, focusIds), 6), []);
+  const similar = await safe(graph.similarIncidents(signatureOf(input, focusIds, findingHints), 6), []);
   const similarIncidents: SimilarBrief[] = [];
   for (const item of similar) {
     if (item.incident.id === input.incidentId) continue;

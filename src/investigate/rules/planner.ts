@@ -347,27 +347,23 @@ export class RulesRun implements PlannerRun {
   shouldStop(tree: readonly Hypothesis[]): { stop: boolean; reason: string } {
     const standard = standardStop(tree, this.#threshold);
     if (standard.stop) return standard;
-    for (const node of tree) {
-      if (node.status !== 'supported' || node.confidence < this.#threshold || node.parentId) continue;
-      const known = this.#knownPattern(node);
-      if (!known) continue;
-      // Another explanation that holds too is for the standard rule to weigh.
-      if (tree.some((other) => other.id !== node.id && !other.parentId && other.status === 'supported'))
-        continue;
-      const live = tree.filter((other) => other.status === 'open' || other.status === 'testing');
-      if (live.some((other) => other.parentId === node.id)) continue;
-      const rivals = live.filter((other) => !other.parentId);
-      const ceiling = (rival: Hypothesis): number =>
-        CHANGE_CATEGORIES.has(rival.category)
-          ? KNOWN_PATTERN_RIVAL_CEILING.change
-          : KNOWN_PATTERN_RIVAL_CEILING.other;
-      if (rivals.some((rival) => rival.confidence > ceiling(rival))) continue;
-      return {
-        stop: true,
-        reason: `${node.category} on ${node.suspect} is supported and repeats the resolved cause of ${known.id}; ${rivals.length} unlikely rival(s) left untested`,
-      };
-    }
-    return standard;
+    // One explanation only: two that hold are for the standard rule to weigh.
+    const supported = tree.filter((node) => !node.parentId && node.status === 'supported');
+    const node = supported.length === 1 ? supported[0] : undefined;
+    const known = node && node.confidence >= this.#threshold ? this.#knownPattern(node) : undefined;
+    if (!node || !known) return standard;
+    const live = tree.filter((other) => other.status === 'open' || other.status === 'testing');
+    if (live.some((other) => other.parentId === node.id)) return standard;
+    const rivals = live.filter((other) => !other.parentId);
+    const ceiling = (rival: Hypothesis): number =>
+      CHANGE_CATEGORIES.has(rival.category)
+        ? KNOWN_PATTERN_RIVAL_CEILING.change
+        : KNOWN_PATTERN_RIVAL_CEILING.other;
+    if (rivals.some((rival) => rival.confidence > ceiling(rival))) return standard;
+    return {
+      stop: true,
+      reason: `${node.category} on ${node.suspect} is supported and repeats the resolved cause of ${known.id}; ${rivals.length} unlikely rival(s) left untested`,
+    };
   }
 
   usage(): { input: number; output: number } {
