@@ -25,18 +25,24 @@ afterEach(async () => {
   for (const item of open.splice(0)) await item.close();
 });
 
+/** A Redis connection, a manual clock at NOW and an empty embedded graph, closed after the test. */
+async function world(): Promise<{ redis: Redis; clock: ManualClock; graph: EmbeddedGraphStore }> {
+  const redis = new Redis(inject('redisUrl'));
+  open.push({ close: () => redis.quit() });
+  const clock = new ManualClock(NOW);
+  const graph = await EmbeddedGraphStore.open({
+    dataDir: tempDir(),
+    fsync: 'never',
+    logger: silentLogger(),
+    clock,
+  });
+  open.push(graph);
+  return { redis, clock, graph };
+}
+
 describe('an inconclusive investigation looked at again', () => {
   it('takes in the symptoms and signals that joined the incident meanwhile', async () => {
-    const redis = new Redis(inject('redisUrl'));
-    open.push({ close: () => redis.quit() });
-    const clock = new ManualClock(NOW);
-    const graph = await EmbeddedGraphStore.open({
-      dataDir: tempDir(),
-      fsync: 'never',
-      logger: silentLogger(),
-      clock,
-    });
-    open.push(graph);
+    const { redis, clock, graph } = await world();
     await graph.upsertEntities([
       { id: serviceId('cart'), kind: 'Service', name: 'cart', source: 'test' },
       { id: serviceId('recommendation'), kind: 'Service', name: 'recommendation', source: 'test' },
@@ -92,16 +98,7 @@ describe('an inconclusive investigation looked at again', () => {
 
 describe('what learn remembers of an investigation', () => {
   it('stores the kinds of symptom it saw, so the next investigation finds the incident again', async () => {
-    const redis = new Redis(inject('redisUrl'));
-    open.push({ close: () => redis.quit() });
-    const clock = new ManualClock(NOW);
-    const graph = await EmbeddedGraphStore.open({
-      dataDir: tempDir(),
-      fsync: 'never',
-      logger: silentLogger(),
-      clock,
-    });
-    open.push(graph);
+    const { redis, clock, graph } = await world();
     await graph.upsertEntities([{ id: serviceId('cart'), kind: 'Service', name: 'cart', source: 'test' }]);
     const journal = new IncidentJournal(redis, `${prefix}-learn`);
     const deps = createLoopDeps({

@@ -31,7 +31,7 @@ export interface HeadroomOptions {
   maxWorkloads?: number;
 }
 
-const firingSchema = z.object({ since: z.number(), crossesAt: z.number() });
+const firingSchema = z.object({ since: z.number() });
 const stateSchema = z.object({ v: z.literal(1), firing: z.record(z.string(), firingSchema) });
 export type HeadroomState = z.infer<typeof stateSchema>;
 
@@ -125,6 +125,7 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
   const initialState = (): HeadroomState => ({ v: 1, firing: {} });
   const source = options.metrics.source;
   const lookbackMs = options.fitWindowMs ?? 30 * MINUTE;
+  const maxWorkloads = options.maxWorkloads ?? 200;
   return {
     name: 'headroom',
     initialState,
@@ -133,9 +134,9 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
       const now = context.clock.now();
       const workloads = await context.graph.find({
         kind: 'Workload',
-        limit: (options.maxWorkloads ?? 200) * 2,
+        limit: maxWorkloads * 2,
       });
-      const targets = targetsOf(workloads, options).slice(0, options.maxWorkloads ?? 200);
+      const targets = targetsOf(workloads, options).slice(0, maxWorkloads);
       const fetched = await fetchSeries(
         options.metrics,
         [...new Set(targets.map((target) => target.query))],
@@ -160,7 +161,7 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
         const newest = series.at(-1)?.[0] ?? now;
         if (forecast.crossesAt !== undefined) {
           const since = previous?.since ?? newest;
-          firing[id] = { since, crossesAt: forecast.crossesAt };
+          firing[id] = { since };
           if (!previous) signals.push(signal('firing', target, forecast, since, newest, now));
         } else if (previous) {
           signals.push(signal('resolved', target, forecast, previous.since, newest, now));
