@@ -27,6 +27,7 @@ import {
   type GraphEvent,
   type RelationshipInput,
 } from '../schema.js';
+import { findKindConflict, findMissingEnd } from '../checks.js';
 import { rankSimilar } from '../similarity.js';
 import type {
   BlastRadiusOptions,
@@ -114,6 +115,8 @@ export class EmbeddedGraphStore implements GraphStore {
   readonly #snapshotBytes: number;
   #seq: number;
   #tail: Promise<unknown> = Promise.resolve();
+  /** Writes waiting for the next group commit. */
+  #pending: Array<{ entry: CommitEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
   #snapshotQueued = false;
   #snapshotRunning: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -210,37 +213,24 @@ export class EmbeddedGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseEntityBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    return this.#serial(async () => {
-      const problem = this.#graph.checkEntities(writes);
-      if (problem) throw problem;
-      await this.#append({ op: 'entities', items: writes });
-      this.#graph.applyEntities(writes);
-      return { written: writes.length };
-    });
+    await this.#commit({ op: 'entities', items: writes });
+    return { written: writes.length };
   }
 
   async upsertRelationships(batch: readonly RelationshipInput[]): Promise<WriteResult> {
     this.#assertOpen();
     const writes = parseRelationshipBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    return this.#serial(async () => {
-      const problem = this.#graph.checkRelationships(writes);
-      if (problem) throw problem;
-      await this.#append({ op: 'relationships', items: writes });
-      this.#graph.applyRelationships(writes);
-      return { written: writes.length };
-    });
+    await this.#commit({ op: 'relationships', items: writes });
+    return { written: writes.length };
   }
 
   async recordEvents(batch: readonly EventInput[]): Promise<WriteResult> {
     this.#assertOpen();
     const writes = parseEventBatch(batch);
     if (writes.length === 0) return { written: 0 };
-    return this.#serial(async () => {
-      await this.#append({ op: 'events', items: writes });
-      this.#graph.applyEvents(writes);
-      return { written: writes.length };
-    });
+    await this.#commit({ op: 'events', items: writes });
+    return { written: writes.length };
   }
 
   get(id: string): Promise<Entity | null> {
@@ -443,10 +433,67 @@ export class EmbeddedGraphStore implements GraphStore {
     return run;
   }
 
+  /**
+   * Queues a write for the next group commit and resolves once it is in the journal and applied.
+   * Writes that arrive while a group is being written wait and go together in the next one, so a
+   * burst of small writes costs one journal write, not one each, and none waits for the others
+   * one by one. A write is checked in order against the graph and the writes before it in its
+   * group, and becomes visible only once its group is written, as before grouping.
+   */
+  #commit(entry: CommitEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ entry, resolve, reject });
+      if (this.#pending.length === 1) this.#serial(() => this.#flush()).catch(() => undefined);
+    });
+  }
+
+  /** Writes what is pending as one group (in the write chain, so a snapshot or expiry runs between groups). */
+  async #flush(): Promise<void> {
+    const group = this.#pending.splice(0);
+    if (group.length === 0) return;
+    const kinds = new Map<string, EntityKind>();
+    const kindOf = (id: string): EntityKind | undefined => kinds.get(id) ?? this.#graph.get(id)?.kind;
+    const accepted: Array<{ entry: CommitEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
+    for (const item of group) {
+      const { entry } = item;
+      const problem =
+        entry.op === 'entities'
+          ? findKindConflict(entry.items, kindOf)
+          : entry.op === 'relationships'
+            ? findMissingEnd(entry.items, (id) => kinds.has(id) || this.#graph.get(id) !== undefined)
+            : undefined;
+      if (problem) {
+        item.reject(problem);
+        continue;
+      }
+      if (entry.op === 'entities') for (const write of entry.items) kinds.set(write.id, write.kind);
+      accepted.push(item);
+    }
+    if (accepted.length === 0) return;
+    const records: JournalRecord[] = accepted.map(({ entry }, index) => ({
+      ...entry,
+      seq: this.#seq + index + 1,
+    }));
+    try {
+      await this.#journal.appendMany(records);
+    } catch (error) {
+      for (const item of accepted) item.reject(error);
+      return;
+    }
+    this.#seq += records.length;
+    for (const record of records) applyRecord(this.#graph, record);
+    for (const item of accepted) item.resolve();
+    this.#snapshotIfDue();
+  }
+
   async #append(entry: JournalEntry): Promise<void> {
     const record: JournalRecord = { ...entry, seq: this.#seq + 1 };
     await this.#journal.append(record);
     this.#seq = record.seq;
+    this.#snapshotIfDue();
+  }
+
+  #snapshotIfDue(): void {
     if (this.#journal.size >= this.#snapshotBytes && !this.#snapshotQueued && !this.#snapshotRunning) {
       this.#snapshotQueued = true;
       this.#serial(() => this.#startSnapshot()).catch((error: unknown) => {
@@ -497,6 +544,9 @@ export class EmbeddedGraphStore implements GraphStore {
     }));
   }
 }
+
+/** A write that goes through the group commit (an expiry is written on its own). */
+type CommitEntry = Exclude<JournalEntry, { op: 'expire' }>;
 
 function applyRecord(graph: MemoryGraph, record: JournalRecord): void {
   switch (record.op) {

@@ -109,7 +109,15 @@ export class Journal {
    * fails, the partial record is cut off again; if even that fails the journal refuses all
    * further appends, since a record after a torn one would read as corruption.
    */
-  async append(record: JournalRecord): Promise<void> {
+  append(record: JournalRecord): Promise<void> {
+    return this.appendMany([record]);
+  }
+
+  /**
+   * Appends records in order in one write (a group commit): all of them are written, or, when
+   * the write fails, none (the partial write is cut off as for `append`).
+   */
+  async appendMany(records: readonly JournalRecord[]): Promise<void> {
     if (this.#failed) {
       throw new SystemError(
         'graph_journal_failed',
@@ -120,22 +128,21 @@ export class Journal {
         },
       );
     }
-    const payload = Buffer.from(JSON.stringify(record), 'utf8');
-    const parts = [Buffer.from(`${checksum(payload)} `, 'latin1'), payload, NEWLINE];
-    const length = parts[0]!.length + payload.length + 1;
+    if (records.length === 0) return;
+    const lines = records.map((record) => {
+      const payload = Buffer.from(JSON.stringify(record), 'utf8');
+      return Buffer.concat([Buffer.from(`${checksum(payload)} `, 'latin1'), payload, NEWLINE]);
+    });
+    const data = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines);
     try {
-      const { bytesWritten } = await this.#handle.writev(parts);
-      if (bytesWritten < length) {
-        // A short write (rare: signals, full disks) — finish the rest in order.
-        const line = Buffer.concat(parts).subarray(bytesWritten);
-        let written = 0;
-        while (written < line.length) {
-          written += (await this.#handle.write(line, written, line.length - written, null)).bytesWritten;
-        }
+      let written = 0;
+      while (written < data.length) {
+        // Usually one write; a short one (rare: signals, full disks) is finished in order.
+        written += (await this.#handle.write(data, written, data.length - written, null)).bytesWritten;
       }
       if (this.#options.fsync === 'always') await this.#handle.datasync();
       else this.#dirty = true;
-      this.#size += length;
+      this.#size += data.length;
     } catch (error) {
       try {
         await this.#handle.truncate(this.#size);

@@ -1,6 +1,4 @@
 import { MultiDirectedGraph } from 'graphology';
-import type { ValidationError } from '../../shared/errors.js';
-import { findKindConflict, findMissingEnd } from '../checks.js';
 import {
   relationshipKey,
   SIGNATURE_PROPERTY,
@@ -57,16 +55,6 @@ export class MemoryGraph {
 
   idsOfKind(kind: EntityKind): ReadonlySet<string> {
     return this.#byKind.get(kind) ?? new Set();
-  }
-
-  /** A reason to reject the batch: an id written with another kind than it has (or gets earlier in the batch). */
-  checkEntities(writes: readonly EntityWrite[]): ValidationError | undefined {
-    return findKindConflict(writes, (id) => this.get(id)?.kind);
-  }
-
-  /** A reason to reject the batch: an edge whose end does not exist. */
-  checkRelationships(writes: readonly RelationshipWrite[]): ValidationError | undefined {
-    return findMissingEnd(writes, (id) => this.graph.hasNode(id));
   }
 
   applyEntities(writes: readonly EntityWrite[]): void {
