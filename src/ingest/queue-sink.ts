@@ -4,7 +4,9 @@ import { describeError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { Signal } from './signal.js';
 import {
+  batchKey,
   dedupeKey,
+  INGEST_BATCH_MAX,
   INGEST_QUEUE,
   sinkUnavailable,
   type AcceptReport,
@@ -52,15 +54,25 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Prom
 }
 
 /**
- * A sink that adds each batch to the BullMQ queue `ingest` in one atomic `addBulk` (MULTI/EXEC):
- * all of a batch is queued or none is. Job payload: `{v: 1, signal}`; job id: the signal id, so a
- * retried or redelivered batch never queues a signal twice; BullMQ deduplication
- * (`deduplication: {id, ttl}`) on `dedupeKey(signal)` drops repeats within `dedupeWindowMs`. Both
- * count as `deduplicated` (whether a job id is already present is read just before the add, so
- * two simultaneous deliveries of one signal may both count it as accepted; there is still one
- * job). Before an alert is queued, the deduplication key of its opposite status is cleared, so
- * firing → resolved → firing within the window queues all three; this runs first, so a failure
- * can only let a repeat through, never drop a transition.
+ * Sets each key (KEYS) to 1 for its own lifetime in ms (ARGV, in the same order): the marks that
+ * recognise repeats. One round trip, whatever the batch size.
+ */
+const MARK = `for i, key in ipairs(KEYS) do redis.call('SET', key, '1', 'PX', ARGV[i]) end return #KEYS`;
+
+/** How long a queued signal id is remembered at least, whatever the deduplication window. */
+const SEEN_MIN_MS = 10 * 60_000;
+
+/**
+ * A sink that queues each batch on the BullMQ queue `ingest` as `{v: 2, signals}` jobs of at most
+ * `INGEST_BATCH_MAX` signals, in one atomic `addBulk` (MULTI/EXEC): all of a batch is queued or
+ * none is. Job id: `batchKey` of its signals (the signal id for a single one), so a redelivered
+ * batch adds nothing. Repeats are dropped before queueing and counted as `deduplicated`: a signal
+ * id queued within the last `max(dedupeWindowMs, 10 min)`, and the same fingerprint and status
+ * (`dedupeKey`) within `dedupeWindowMs`, remembered in `<prefix>:ingest:seen:*` and
+ * `<prefix>:ingest:dd:*`. Before that check, an alert clears the deduplication key of its opposite
+ * status, so firing → resolved → firing within the window queues all three. The marks are set
+ * only once the jobs are queued, so a failure can let a repeat through (the loop is idempotent
+ * per signal), never drop a signal; two simultaneous deliveries of one signal may both queue it.
  *
  * The BullMQ queue is opened on first use once the connection is up (BullMQ gives up for good on
  * a queue whose first connection attempt failed), so a sink built while Redis is down starts
@@ -68,7 +80,8 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Prom
  */
 export function createQueueSink(options: QueueSinkOptions): QueueSink {
   const logger = (options.logger ?? silentLogger()).child({ component: 'ingest-sink' });
-  const ttl = options.dedupeWindowMs ?? 10 * 60_000;
+  const ttl = Math.max(1, options.dedupeWindowMs ?? 10 * 60_000);
+  const seenMs = Math.max(ttl, SEEN_MIN_MS);
   const timeoutMs = options.timeoutMs ?? 3_000;
   const { connection } = options;
   let queue: Queue<IngestJob> | undefined;
@@ -139,41 +152,44 @@ export function createQueueSink(options: QueueSinkOptions): QueueSink {
     return opening;
   }
 
-  /** Which of these job ids already have a job; one round trip. */
-  async function jobsPresent(target: Queue<IngestJob>, ids: readonly string[]): Promise<boolean[]> {
-    const replies = await connection.pipeline(ids.map((id) => ['exists', target.toKey(id)])).exec();
-    return (replies ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply === 1;
-    });
-  }
+  const seenKey = (signal: Signal): string => `${options.prefix}:ingest:seen:${signal.id}`;
+  const repeatKey = (key: string): string => `${options.prefix}:ingest:dd:${key}`;
 
   async function enqueue(signals: readonly Signal[]): Promise<AcceptReport> {
     const target = await ready();
-    const transitions = new Set<string>();
+    const opposite = new Set<string>();
     for (const signal of signals) {
       if (signal.kind !== 'alert' || !signal.status) continue;
-      transitions.add(dedupeKey({ ...signal, status: signal.status === 'firing' ? 'resolved' : 'firing' }));
+      opposite.add(
+        repeatKey(dedupeKey({ ...signal, status: signal.status === 'firing' ? 'resolved' : 'firing' })),
+      );
     }
-    const [present] = await Promise.all([
-      jobsPresent(
-        target,
-        signals.map((signal) => signal.id),
-      ),
-      ...[...transitions].map((key) => target.removeDeduplicationKey(key)),
-    ]);
-    const jobs = await target.addBulk(
-      signals.map((signal) => ({
-        name: `${signal.source}.${signal.kind}`,
-        data: { v: 1 as const, signal },
-        opts: { jobId: signal.id, deduplication: { id: dedupeKey(signal), ttl } },
-      })),
-    );
-    let deduplicated = 0;
-    jobs.forEach((job, index) => {
-      if (job.id !== signals[index]?.id || present[index] === true) deduplicated += 1;
+    if (opposite.size > 0) await connection.del(...opposite);
+    const keys = signals.flatMap((signal) => [seenKey(signal), repeatKey(dedupeKey(signal))]);
+    const marks = await connection.mget(...keys);
+    const fresh: Signal[] = [];
+    const taken = new Set<string>();
+    signals.forEach((signal, index) => {
+      const [seen, repeat] = [keys[2 * index] ?? '', keys[2 * index + 1] ?? ''];
+      if (marks[2 * index] !== null || marks[2 * index + 1] !== null) return;
+      if (taken.has(seen) || taken.has(repeat)) return;
+      taken.add(seen).add(repeat);
+      fresh.push(signal);
     });
-    return { accepted: signals.length - deduplicated, deduplicated };
+    if (fresh.length > 0) {
+      const jobs: Array<{ name: string; data: IngestJob; opts: { jobId: string } }> = [];
+      for (let index = 0; index < fresh.length; index += INGEST_BATCH_MAX) {
+        const chunk = fresh.slice(index, index + INGEST_BATCH_MAX);
+        const [first] = chunk;
+        const name = chunk.length === 1 && first ? `${first.source}.${first.kind}` : 'batch';
+        jobs.push({ name, data: { v: 2, signals: chunk }, opts: { jobId: batchKey(chunk) } });
+      }
+      await target.addBulk(jobs);
+      const lifetimes = fresh.flatMap(() => [String(seenMs), String(ttl)]);
+      const written = fresh.flatMap((signal) => [seenKey(signal), repeatKey(dedupeKey(signal))]);
+      await connection.eval(MARK, written.length, ...written, ...lifetimes);
+    }
+    return { accepted: fresh.length, deduplicated: signals.length - fresh.length };
   }
 
   return {

@@ -3,6 +3,7 @@ import type { EntityKind, RelationshipKind } from '../graph/schema.js';
 import type { GraphStore } from '../graph/store.js';
 import type { Signal } from '../ingest/signal.js';
 import { stableId } from '../shared/ids.js';
+import { luaScript } from '../shared/lua-script.js';
 import { fingerprintDigest } from './incident-store.js';
 
 /** Settings of correlation; every field has a default. */
@@ -24,14 +25,80 @@ export interface CorrelationOptions {
 export type Placement =
   | { kind: 'join'; incidentKey: string; because: 'fingerprint' | 'proximity'; via?: string }
   | { kind: 'open'; incidentKey: string }
+  /** A signal that would open an incident and asked to be held first: nothing was recorded. */
+  | { kind: 'hold' }
   /** A resolution (or other clearing signal) for nothing open: nothing to do. */
   | { kind: 'none' };
+
+/** A signal to place: the entities it touches, and whether it waits first rather than open an incident. */
+export interface ToPlace {
+  signal: Signal;
+  entityIds: readonly string[];
+  /** When it would open an incident, hold it instead (a possible transient): nothing is recorded. */
+  holdIfNew?: boolean;
+}
+
+/**
+ * Places signals in order and records each placement, atomically, so every replica sees the same
+ * and two signals of one failure never open two incidents. KEYS: the fingerprint hash, the entity
+ * hash, the last-activity sorted set. ARGV: the window, then per signal its fingerprint digest,
+ * status, info flag, hold flag, the key a new incident gets, the time, the count of entities near
+ * it, the count of its own entities, then those two lists. Returns per signal
+ * `{kind, incidentKey, because, via}` (empty strings where they do not apply).
+ */
+const PLACE = luaScript(`
+local fpKey, entityKey, lastKey = KEYS[1], KEYS[2], KEYS[3]
+local window = tonumber(ARGV[1])
+local at = 2
+local placed = {}
+while at <= #ARGV do
+  local digest, status, info, hold, fresh = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  local now = tonumber(ARGV[at + 5])
+  local nearCount, ownCount = tonumber(ARGV[at + 6]), tonumber(ARGV[at + 7])
+  local nearFrom = at + 8
+  local ownFrom = nearFrom + nearCount
+  at = ownFrom + ownCount
+  local kind, key, because, via = 'none', '', '', ''
+  local owner = redis.call('HGET', fpKey, digest)
+  if owner then
+    kind, key, because = 'join', owner, 'fingerprint'
+  elseif status ~= 'resolved' then
+    local best, bestLast = nil, nil
+    local seen = {}
+    for i = nearFrom, ownFrom - 1 do
+      local candidate = redis.call('HGET', entityKey, ARGV[i])
+      if candidate and not seen[candidate] then
+        seen[candidate] = true
+        local last = tonumber(redis.call('ZSCORE', lastKey, candidate))
+        if last and now - last <= window and (best == nil or last > bestLast) then
+          best, bestLast, via = candidate, last, ARGV[i]
+        end
+      end
+    end
+    if best then
+      kind, key, because = 'join', best, 'proximity'
+    elseif info == '1' then
+      kind = 'none'
+    elseif hold == '1' then
+      kind = 'hold'
+    else
+      kind, key = 'open', fresh
+    end
+  end
+  if kind == 'join' or kind == 'open' then
+    redis.call('HSET', fpKey, digest, key)
+    for i = ownFrom, at - 1 do redis.call('HSET', entityKey, ARGV[i], key) end
+    redis.call('ZADD', lastKey, 'GT', now, key)
+  end
+  placed[#placed + 1] = { kind, key, because, via }
+end
+return placed
+`);
 
 /**
  * The correlation index: which open incident each fingerprint and each entity belongs to, and
  * when each incident last had a signal. It lives in Redis (`<prefix>:loop:corr:*`) so every
- * replica sees the same; callers serialise `place` + `register` under one lock so two signals
- * of one failure never open two incidents.
+ * replica sees the same; placements are decided and recorded in one script, atomically.
  */
 export class Correlator {
   readonly #connection: Redis;
@@ -60,18 +127,52 @@ export class Correlator {
   }
 
   /**
-   * Decides where `signal` goes: the open incident with its fingerprint; else, for a firing
-   * signal, the open incident most recently active within the window whose entities are within
-   * `hops` of the signal's; else a new incident keyed by the signal id (so a replay opens the
-   * same one). A resolved alert never opens an incident.
+   * Decides where each signal goes, in order, each seeing the placements before it, and records
+   * them: the open incident with its fingerprint; else, for a firing signal, the open incident
+   * most recently active within the window whose entities are within `hops` of the signal's
+   * (not through a hub); else a new incident keyed by the signal id (so a replay opens the same
+   * one), or `hold` when asked. A resolved alert never opens an incident, nor does an info signal
+   * (a heartbeat such as Alertmanager's Watchdog, a finding of no consequence): those add to an
+   * incident but never start one.
    */
-  async place(signal: Signal, entityIds: readonly string[], now: number): Promise<Placement> {
-    const byFingerprint = await this.#connection.hget(
-      `${this.#key}:fp`,
-      fingerprintDigest(signal.fingerprint),
-    );
-    if (byFingerprint) return { kind: 'join', incidentKey: byFingerprint, because: 'fingerprint' };
-    if (signal.status === 'resolved') return { kind: 'none' };
+  async placeAll(signals: readonly ToPlace[]): Promise<Placement[]> {
+    if (signals.length === 0) return [];
+    const args: string[] = [String(this.#windowMs)];
+    for (const { signal, entityIds, holdIfNew } of signals) {
+      const near = await this.#near(entityIds);
+      args.push(
+        fingerprintDigest(signal.fingerprint),
+        signal.status ?? 'firing',
+        signal.severity === 'info' ? '1' : '0',
+        holdIfNew ? '1' : '0',
+        incidentKeyFor(signal),
+        String(signal.observedAt),
+        String(near.length),
+        String(entityIds.length),
+        ...near,
+        ...entityIds,
+      );
+    }
+    const replies = (await PLACE.run(
+      this.#connection,
+      [`${this.#key}:fp`, `${this.#key}:entity`, `${this.#key}:last`],
+      args,
+    )) as Array<[string, string, string, string]>;
+    return replies.map(([kind, incidentKey, because, via]): Placement => {
+      if (kind === 'join')
+        return {
+          kind,
+          incidentKey,
+          because: because === 'fingerprint' ? 'fingerprint' : 'proximity',
+          ...(via ? { via } : {}),
+        };
+      if (kind === 'open') return { kind, incidentKey };
+      return kind === 'hold' ? { kind: 'hold' } : { kind: 'none' };
+    });
+  }
+
+  /** The entities within `hops` of these (they included), not reached through a hub. */
+  async #near(entityIds: readonly string[]): Promise<string[]> {
     const near = new Set(entityIds);
     for (const entityId of entityIds) {
       const reached = await this.#graph.neighbors(entityId, {
@@ -87,25 +188,7 @@ export class Correlator {
         if (!through) near.add(one.entity.id);
       }
     }
-    const ids = [...near];
-    if (ids.length > 0) {
-      const owners = await this.#connection.hmget(`${this.#key}:entity`, ...ids);
-      const candidates = new Map<string, string>();
-      owners.forEach((owner, index) => {
-        if (owner && !candidates.has(owner)) candidates.set(owner, ids[index] ?? '');
-      });
-      let best: { key: string; last: number; via: string } | undefined;
-      for (const [key, via] of candidates) {
-        const last = Number(await this.#connection.zscore(`${this.#key}:last`, key));
-        if (Number.isFinite(last) && now - last <= this.#windowMs && (!best || last > best.last))
-          best = { key, last, via };
-      }
-      if (best) return { kind: 'join', incidentKey: best.key, because: 'proximity', via: best.via };
-    }
-    // An info signal (a heartbeat such as Alertmanager's Watchdog, a finding of no consequence)
-    // adds to an incident but never starts one.
-    if (signal.severity === 'info') return { kind: 'none' };
-    return { kind: 'open', incidentKey: incidentKeyFor(signal) };
+    return [...near];
   }
 
   /** Records that the signal's fingerprint and entities belong to the incident, active at `now`. */

@@ -44,6 +44,14 @@ export interface OpenIncident {
   by: Actor;
 }
 
+/** A signal joining an incident: the entities it touches, its Alert entity, and who attaches it. */
+export interface AttachedSignal {
+  signal: Signal;
+  entityIds: readonly string[];
+  alertId?: string;
+  by: Actor;
+}
+
 /** The result of a state change: `changed` is false when the incident was already there or moved on. */
 export interface TransitionResult {
   incident: Incident;
@@ -169,7 +177,7 @@ export class IncidentStore {
         },
       };
       await this.#graph.upsertEntities([entity]);
-      await this.#link(id, symptoms, input.alertId);
+      await this.#link(id, symptoms, input.alertId ? [input.alertId] : []);
       // Written under the lock, so what was written is what a read would return: no re-read.
       const written: Entity = {
         id,
@@ -222,38 +230,62 @@ export class IncidentStore {
     alertId: string | undefined,
     by: Actor,
   ): Promise<Incident> {
+    return this.attachSignals(keyOrId, [{ signal, entityIds, ...(alertId ? { alertId } : {}), by }]);
+  }
+
+  /** Adds several signals, in order, as `attachSignal` does each, in one write. */
+  attachSignals(keyOrId: string, signals: readonly AttachedSignal[]): Promise<Incident> {
     return this.#update(keyOrId, async (incident, entity, events) => {
-      const digest = fingerprintDigest(signal.fingerprint);
       const fingerprints = strings(entity.properties.fingerprints);
       const statuses = strings(entity.properties.fingerprintStatus);
-      const index = fingerprints.indexOf(digest);
-      const status = signal.status ?? 'firing';
       const now = this.#clock.now();
-      let seq = number(entity.properties.timelineSeq);
-      let added: GraphEvent[] = [];
-      if (index === -1) {
-        if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
-          fingerprints.push(digest);
-          statuses.push(status);
+      const joined: TimelineNote[] = [];
+      let signalIds = strings(entity.properties.signalIds);
+      let entityIds = [...incident.entityIds];
+      const links = new Map<string, string | undefined>();
+      for (const { signal, entityIds: touched, alertId, by } of signals) {
+        const digest = fingerprintDigest(signal.fingerprint);
+        const index = fingerprints.indexOf(digest);
+        const status = signal.status ?? 'firing';
+        if (index === -1) {
+          if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
+            fingerprints.push(digest);
+            statuses.push(status);
+          }
+          joined.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
+        } else {
+          statuses[index] = status;
         }
-        added = await this.#recordTimeline(entity.id, seq, [
-          { kind: 'note', at: now, by, what: 'signal-attached', reason: signal.summary },
-        ]);
-        seq += 1;
-      } else {
-        statuses[index] = status;
+        const symptoms = touched.filter((entityId) => entityId !== alertId);
+        signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
+        entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
+        for (const symptom of symptoms) if (!links.has(symptom)) links.set(symptom, undefined);
+        if (alertId) links.set(alertId, alertId);
       }
-      const symptoms = entityIds.filter((entityId) => entityId !== alertId);
+      const seq = number(entity.properties.timelineSeq);
+      const added =
+        joined.length > 0
+          ? await this.#recordTimeline(
+              entity.id,
+              seq,
+              joined.map((note) => ({ kind: 'note' as const, ...note })),
+            )
+          : [];
       const properties = {
         fingerprints,
         fingerprintStatus: statuses,
-        signalIds: append(strings(entity.properties.signalIds), [signal.id], INCIDENT_LIMITS.signalIds),
-        entityIds: append(incident.entityIds, symptoms, INCIDENT_LIMITS.entityIds),
+        signalIds,
+        entityIds,
         updatedAt: now,
-        timelineSeq: seq,
+        timelineSeq: seq + joined.length,
       };
       await this.#write(entity, properties);
-      await this.#link(entity.id, symptoms, alertId);
+      const alerts = [...links.values()].filter((value): value is string => value !== undefined);
+      await this.#link(
+        entity.id,
+        [...links.keys()].filter((entityId) => !alerts.includes(entityId)),
+        alerts,
+      );
       return this.#written(entity, properties, events, added);
     });
   }
@@ -354,9 +386,9 @@ export class IncidentStore {
     ]);
   }
 
-  async #link(id: string, symptoms: readonly string[], alertId: string | undefined): Promise<void> {
+  async #link(id: string, symptoms: readonly string[], alertIds: readonly string[]): Promise<void> {
     const present = await Promise.all(
-      [...symptoms, ...(alertId ? [alertId] : [])].map(async (entityId) =>
+      [...symptoms, ...alertIds].map(async (entityId) =>
         (await this.#graph.get(entityId)) ? entityId : null,
       ),
     );
@@ -364,7 +396,7 @@ export class IncidentStore {
     for (const entityId of present) {
       if (!entityId) continue;
       edges.push({
-        kind: entityId === alertId ? 'TRIGGERED_BY' : 'AFFECTS',
+        kind: alertIds.includes(entityId) ? 'TRIGGERED_BY' : 'AFFECTS',
         from: id,
         to: entityId,
         source: SOURCE,

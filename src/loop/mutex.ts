@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { SystemError } from '../shared/errors.js';
+import { luaScript } from '../shared/lua-script.js';
 
 /** Mutual exclusion by name. `run` holds the named lock while `work` runs; never holds two at once per call. */
 export interface Mutex {
@@ -24,7 +25,9 @@ export function localMutex(): Mutex {
   };
 }
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RELEASE = luaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+);
 
 /**
  * A mutex shared by every replica on one Redis: `SET key token NX PX ttl`, retried every few
@@ -62,7 +65,7 @@ export function redisMutex(options: {
         try {
           return await work();
         } finally {
-          await options.connection.eval(RELEASE, 1, key, token).catch(() => 0);
+          await RELEASE.run(options.connection, [key], [token]).catch(() => 0);
         }
       });
     },

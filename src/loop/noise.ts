@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Signal } from '../ingest/signal.js';
 import { stableHash } from '../shared/ids.js';
+import { luaScript } from '../shared/lua-script.js';
 
 /**
  * One condition on a signal, as in Alertmanager silences. `name` is a label (looked up in
@@ -58,7 +59,7 @@ export interface SuppressionDigest {
   top: Array<{ fingerprint: string; count: number }>;
 }
 
-const FLAP = `local last = redis.call('GET', KEYS[2])
+const FLAP = luaScript(`local last = redis.call('GET', KEYS[2])
 local now = tonumber(ARGV[1])
 if last ~= ARGV[2] then
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
@@ -66,7 +67,7 @@ if last ~= ARGV[2] then
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('ZCARD', KEYS[1])`;
+return redis.call('ZCARD', KEYS[1])`);
 
 const REASONS: readonly SuppressionReason[] = ['flapping', 'silence', 'maintenance', 'learned'];
 
@@ -139,7 +140,24 @@ export class NoiseFilter {
    * recorded for flapping, but resolutions themselves always pass.
    */
   async judge(signal: Signal, now: number): Promise<NoiseVerdict> {
-    const verdict = await this.#verdict(signal, now);
+    const [verdict] = await this.judgeAll([signal], now);
+    return verdict ?? { suppressed: false };
+  }
+
+  /**
+   * Judges signals in order as `judge` does each, at their own `observedAt` unless `now` is
+   * given; the silences are read once for all of them.
+   */
+  async judgeAll(signals: readonly Signal[], now?: number): Promise<NoiseVerdict[]> {
+    const silences = await this.silences();
+    const verdicts: NoiseVerdict[] = [];
+    for (const signal of signals)
+      verdicts.push(await this.#judge(signal, now ?? signal.observedAt, silences));
+    return verdicts;
+  }
+
+  async #judge(signal: Signal, now: number, silences: readonly Silence[]): Promise<NoiseVerdict> {
+    const verdict = await this.#verdict(signal, now, silences);
     if (verdict.suppressed) {
       const digest = stableHash(signal.fingerprint).slice(0, 16);
       await this.#connection
@@ -152,20 +170,14 @@ export class NoiseFilter {
     return verdict;
   }
 
-  async #verdict(signal: Signal, now: number): Promise<NoiseVerdict> {
+  async #verdict(signal: Signal, now: number, silences: readonly Silence[]): Promise<NoiseVerdict> {
     if (signal.kind === 'alert' && signal.status) {
       const digest = stableHash(signal.fingerprint).slice(0, 16);
       const changes = Number(
-        await this.#connection.eval(
-          FLAP,
-          2,
-          `${this.#key}:flap:${digest}`,
-          `${this.#key}:flap-last:${digest}`,
-          String(now),
-          signal.status,
-          String(this.#flapWindowMs),
-          String(this.#flapWindowMs * 2),
-          signal.id,
+        await FLAP.run(
+          this.#connection,
+          [`${this.#key}:flap:${digest}`, `${this.#key}:flap-last:${digest}`],
+          [String(now), signal.status, String(this.#flapWindowMs), String(this.#flapWindowMs * 2), signal.id],
         ),
       );
       // A resolution is never suppressed: it opens nothing, and an incident the alert joined
@@ -178,7 +190,7 @@ export class NoiseFilter {
           detail: `${changes} status changes within ${this.#flapWindowMs} ms (limit ${this.#flapThreshold})`,
         };
     }
-    for (const silence of await this.silences()) {
+    for (const silence of silences) {
       if (silence.startsAt > now || (silence.endsAt !== undefined && now >= silence.endsAt)) continue;
       if (!matches(signal, silence.matchers)) continue;
       const reason: SuppressionReason = silence.kind;

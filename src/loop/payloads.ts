@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ingestJobSchema } from '../ingest/sink.js';
+import { INGEST_BATCH_MAX, ingestJobSchema } from '../ingest/sink.js';
 import { signalSchema } from '../ingest/signal.js';
 
 /** The loop's queues, one per stage, in the order work flows. */
@@ -17,18 +17,29 @@ export type LoopStageName = (typeof LOOP_STAGES)[number];
 /** The queue the suppression digest is scheduled on. */
 export const DIGEST_QUEUE = 'noise-digest';
 
-/** ingest: what the ingest sink queues (`{v: 1, signal}`, job id = signal id). */
+/** ingest: what the ingest sink queues (`{v: 2, signals}`, job id = `batchKey(signals)`). */
 export const ingestPayload = ingestJobSchema;
 
-/** detect: a persisted signal and the graph entities it touched. Job id `<signalId>:detect:1`. */
-export const detectPayload = z.strictObject({
-  v: z.literal(1),
-  signal: signalSchema,
-  entityIds: z.array(z.string()),
-  /** Set on the second look at a warning held as possibly transient (job id `<signalId>:detect:held`). */
-  held: z.literal(true).optional(),
-});
+/** A persisted signal and the graph entities it touched. */
+const detectItem = z.strictObject({ signal: signalSchema, entityIds: z.array(z.string()) });
+
+/**
+ * detect: `{v: 2, items}`, the persisted signals of one ingest job in arrival order (job id
+ * `<batchKey>:detect:1`); or `{v: 1, signal, entityIds}`, one signal: the second look at a warning
+ * held as possibly transient (`held: true`, job id `<signalId>:detect:held`), or a job queued by
+ * an earlier version.
+ */
+export const detectPayload = z.union([
+  z.strictObject({ v: z.literal(2), items: z.array(detectItem).min(1).max(INGEST_BATCH_MAX) }),
+  z.strictObject({
+    v: z.literal(1),
+    signal: signalSchema,
+    entityIds: z.array(z.string()),
+    held: z.literal(true).optional(),
+  }),
+]);
 export type DetectPayload = z.infer<typeof detectPayload>;
+export type DetectItem = z.infer<typeof detectItem>;
 
 const incidentKey = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an incident key has no colons');
 

@@ -45,8 +45,8 @@ export interface LoopSettings {
   /** First retry delay; doubles per attempt. Default 1 s. */
   backoffMs?: number;
   /**
-   * Lease of the loop's Redis locks (correlation, per-incident writes): how long a crashed holder
-   * blocks the others. The work under a lock takes milliseconds. Default 10 s.
+   * Lease of the loop's Redis locks (per-incident writes): how long a crashed holder blocks the
+   * others. The work under a lock takes milliseconds. Default 10 s.
    */
   lockTtlMs?: number;
   /** How long completed steps are remembered per incident. Default 30 days. */
@@ -55,8 +55,15 @@ export interface LoopSettings {
 
 /** What `createPipeline` needs. */
 export interface PipelineOptions {
-  /** A Redis connection for queues, the step ledger, noise state, locks and the correlation index. */
+  /** A Redis connection for the loop's queues. */
   connection: Redis;
+  /**
+   * A Redis connection for the loop's own keys: the step ledger, noise state, locks and the
+   * correlation index. Keep BullMQ off it: ioredis copies every script defined on a connection
+   * into each MULTI and pipeline made on it, and BullMQ defines dozens, which made those the
+   * loop's costliest calls. Default: a duplicate of `connection`, closed by `stop()`.
+   */
+  state?: Redis;
   /** BullMQ key prefix (`redis.prefix`); the loop's own keys live under `<prefix>:loop:`. */
   prefix: string;
   graph: GraphStore;
@@ -102,13 +109,19 @@ export interface Pipeline {
  * Builds the detect → investigate → respond → execute → verify → learn loop over BullMQ: one
  * queue per stage, versioned payloads, job ids `<incidentKey>:<stage>:<step>`, retries with
  * exponential backoff, failed jobs kept a week. Effectful steps are recorded in a per-incident
- * ledger before the job moves on, and correlation runs under a Redis lock, so crashes and
- * replicas neither lose nor repeat work. Performs no I/O until a stage runs or `start()`.
+ * ledger before the job moves on, and correlation is decided and recorded atomically in Redis,
+ * so crashes and replicas neither lose nor repeat work. Performs no I/O until a stage runs or
+ * `start()`.
  */
 export function createPipeline(options: PipelineOptions): Pipeline {
   const settings = options.settings ?? {};
   const logger = options.logger.child({ component: 'loop' });
   const { connection, prefix, graph, clock } = options;
+  const ownState = options.state === undefined;
+  // Connects on first use; commands wait while it (re)connects, within the caller's retry limit.
+  const state = options.state ?? connection.duplicate({ lazyConnect: true, enableOfflineQueue: true });
+  // The caller watches `connection`; a drop shows there too, so this one only keeps quiet.
+  if (ownState) state.on('error', () => undefined);
   const queues = createLoopQueues({
     connection,
     prefix,
@@ -118,11 +131,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       backoff: { type: 'exponential', delay: settings.backoffMs ?? 1_000 },
     },
   });
-  const mutex = redisMutex({ connection, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
+  const mutex = redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
   const incidents = new IncidentStore({ graph, clock, mutex });
-  const noise = new NoiseFilter({ connection, prefix, ...settings.noise });
+  const noise = new NoiseFilter({ connection: state, prefix, ...settings.noise });
   const ledger = new StepLedger({
-    connection,
+    connection: state,
     prefix,
     ...(settings.ledgerRetentionMs === undefined ? {} : { retentionMs: settings.ledgerRetentionMs }),
     ...(options.onStepRecorded ? { onRecorded: options.onStepRecorded } : {}),
@@ -144,8 +157,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     store: incidents,
     ledger,
     noise,
-    correlator: new Correlator({ connection, prefix, graph, ...settings.correlation }),
-    mutex,
+    correlator: new Correlator({ connection: state, prefix, graph, ...settings.correlation }),
     graph,
     clock,
     logger,
@@ -215,6 +227,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
     async stop() {
       await Promise.all([queues.close(), sink.close()]);
+      if (ownState && state.status === 'wait') state.disconnect();
+      else if (ownState && state.status !== 'end') await state.quit().catch(() => state.disconnect());
     },
   };
 }

@@ -93,12 +93,15 @@ export class StepLedger {
   }
 
   /** Stores a value under `step` (replacing it): for data later steps read, such as the signals of an incident. */
-  async put(incidentKey: string, step: string, value: unknown): Promise<void> {
+  put(incidentKey: string, step: string, value: unknown): Promise<void> {
+    return this.putMany(incidentKey, [[step, value]]);
+  }
+
+  /** Stores several values at once, as `put` does each. */
+  async putMany(incidentKey: string, entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    if (entries.length === 0) return;
     const key = this.#key(incidentKey);
-    await this.#connection
-      .multi()
-      .hset(key, step, JSON.stringify({ value }))
-      .expire(key, this.#retentionSeconds)
-      .exec();
+    const fields = Object.fromEntries(entries.map(([step, value]) => [step, JSON.stringify({ value })]));
+    await this.#connection.multi().hset(key, fields).expire(key, this.#retentionSeconds).exec();
   }
 }

@@ -4,7 +4,13 @@ import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createQueueSink, type QueueSink } from '../../src/ingest/queue-sink.js';
-import { INGEST_QUEUE, ingestJobSchema } from '../../src/ingest/sink.js';
+import {
+  batchKey,
+  INGEST_BATCH_MAX,
+  INGEST_QUEUE,
+  ingestJobSchema,
+  ingestJobSignals,
+} from '../../src/ingest/sink.js';
 import type { Signal } from '../../src/ingest/signal.js';
 import { createRedisConnection } from '../../src/integrations/redis.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -23,6 +29,10 @@ interface SinkUnderTest {
   sink: QueueSink;
   /** Reads what is stored, over its own connection, as a worker would. */
   stored: () => Promise<Signal[]>;
+  /** How many ingest jobs hold them. */
+  jobs: () => Promise<number>;
+  /** Forgets which signals were queued, as a crash between the add and the marks would. */
+  forgetMarks: () => Promise<void>;
 }
 
 function sinkOn(url: string, options: { dedupeWindowMs?: number; timeoutMs?: number } = {}): SinkUnderTest {
@@ -33,18 +43,45 @@ function sinkOn(url: string, options: { dedupeWindowMs?: number; timeoutMs?: num
     () => connection.disconnect(),
     () => sink.close(),
   );
+  const withReader = async <T>(read: (reader: Queue) => Promise<T>): Promise<T> => {
+    const readerConnection = createRedisConnection({ url }, 'client', silentLogger());
+    const reader = new Queue(INGEST_QUEUE, { connection: readerConnection, prefix });
+    try {
+      return await read(reader);
+    } finally {
+      await reader.close();
+      readerConnection.disconnect();
+    }
+  };
   return {
     sink,
+    jobs: () => withReader(async (reader) => (await reader.getJobs(['waiting'])).length),
+    async forgetMarks() {
+      const client = createRedisConnection({ url }, 'client', silentLogger());
+      try {
+        await client.connect();
+        const marks = [
+          ...(await client.keys(`${prefix}:ingest:seen:*`)),
+          ...(await client.keys(`${prefix}:ingest:dd:*`)),
+        ];
+        if (marks.length > 0) await client.del(...marks);
+      } finally {
+        client.disconnect();
+      }
+    },
     async stored() {
       const readerConnection = createRedisConnection({ url }, 'client', silentLogger());
       const reader = new Queue(INGEST_QUEUE, { connection: readerConnection, prefix });
       try {
         const jobs = await reader.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-        return jobs.map((job) => {
-          const { signal } = ingestJobSchema.parse(job.data);
-          expect(job.id).toBe(signal.id);
-          expect(job.name).toBe(`${signal.source}.${signal.kind}`);
-          return signal;
+        return jobs.flatMap((job) => {
+          const data = ingestJobSchema.parse(job.data);
+          expect(data.v).toBe(2);
+          const signals = ingestJobSignals(data);
+          expect(job.id).toBe(batchKey(signals));
+          const [first] = signals;
+          if (signals.length === 1 && first) expect(job.name).toBe(`${first.source}.${first.kind}`);
+          return signals;
         });
       } finally {
         await reader.close();
@@ -69,8 +106,8 @@ async function postJson(
 }
 
 describe('the BullMQ signal sink on Redis', () => {
-  it('answers 202 only with every signal durably queued as {v: 1, signal} under its signal id', async () => {
-    const { sink, stored } = sinkOn(inject('redisUrl'));
+  it('answers 202 only with every signal durably queued, one {v: 2, signals} job per delivery', async () => {
+    const { sink, stored, jobs } = sinkOn(inject('redisUrl'));
     const app = webhookApp({ sink });
     const group = structuredClone(fixture('alertmanager', 'kube-pod-crash-looping-firing').body) as {
       alerts: Array<Record<string, unknown>>;
@@ -97,6 +134,32 @@ describe('the BullMQ signal sink on Redis', () => {
       'b0000000000000b2',
     ]);
     for (const signal of signals) expect(signal.source).toBe('alertmanager');
+    expect(await jobs()).toBe(1);
+  });
+
+  it('splits a batch larger than a job holds into several jobs, and a redelivery adds none even when the marks were lost', async () => {
+    const { sink, stored, jobs, forgetMarks } = sinkOn(inject('redisUrl'));
+    const base = fixture('alertmanager', 'kube-pod-crash-looping-firing').body as {
+      alerts: Array<{ fingerprint: string; labels: Record<string, string> }>;
+    };
+    const first = base.alerts[0];
+    if (!first) throw new Error('the fixture has no alert');
+    const count = INGEST_BATCH_MAX + 20;
+    const body = {
+      ...base,
+      alerts: Array.from({ length: count }, (_, index) => ({
+        ...first,
+        fingerprint: `c${String(index).padStart(15, '0')}`,
+        labels: { ...first.labels, pod: `worker-${index}` },
+      })),
+    };
+    const app = webhookApp({ sink });
+    expect((await postJson(app, 'alertmanager', body)).json).toEqual({ accepted: count, deduplicated: 0 });
+    expect(await jobs()).toBe(2);
+    await forgetMarks();
+    expect((await postJson(app, 'alertmanager', body)).status).toBe(202);
+    expect(await jobs()).toBe(2);
+    expect(new Set((await stored()).map((signal) => signal.fingerprint)).size).toBe(count);
   });
 
   it('queues a redelivered body once, drops repeats of fingerprint and status in the window, and lets transitions through', async () => {

@@ -43,6 +43,15 @@ describe('payloads', () => {
           }).success,
         ).toBe(false);
       }
+      // ingest and detect carry a batch since version 2; version 1 jobs still parse (above).
+      for (const name of ['ingest', 'detect']) {
+        const stage = pipeline.stages.find((one) => one.name === name);
+        if (!stage) throw new Error(`no ${name} stage`);
+        const fixture: unknown = JSON.parse(readFileSync(`test/fixtures/loop/v2/${name}.json`, 'utf8'));
+        const schema = stage.payload as { safeParse(value: unknown): { success: boolean } };
+        expect(schema.safeParse(fixture).success).toBe(true);
+        expect(schema.safeParse({ ...(fixture as object), v: 3 }).success).toBe(false);
+      }
       await pipeline.stop();
     } finally {
       await graph.close();

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { serviceId } from '../../src/graph/ids.js';
+import { createQueueSink } from '../../src/ingest/queue-sink.js';
 import { replay } from '../../src/loop/incident-lifecycle.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
 import { waitFor } from '../kit/daemon.js';
@@ -138,6 +139,72 @@ describe('the loop', () => {
     expect(resolved?.key).toBe(first.key);
     expect(resolved?.transitions.at(-1)?.by.kind).toBe('signal');
     expect(resolved?.notes.filter((note) => note.what === 'signal-attached')).toHaveLength(1);
+  });
+
+  it('takes a delivery of many signals as one ingest and one detect job, one incident per failure', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const loop = await startLoopWorld({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      graph,
+      script: { decide: () => ({ mode: 'approval', reason: 'needs a human' }) },
+    });
+    const sink = createQueueSink({ connection: loop.redis, prefix });
+    cleanups.push(async () => {
+      await sink.close();
+      await loop.stop();
+      await graph.close();
+    });
+    const service = serviceId('checkout');
+    await graph.upsertEntities([
+      { id: service, kind: 'Service', name: 'checkout', source: 'test' },
+      ...[1, 2, 3].map((n) => ({
+        id: podRef(`checkout-${n}`).id,
+        kind: 'Pod' as const,
+        name: `checkout-${n}`,
+        source: 'test',
+      })),
+    ]);
+    await graph.upsertRelationships(
+      [1, 2, 3].map((n) => ({
+        kind: 'SELECTS' as const,
+        from: service,
+        to: podRef(`checkout-${n}`).id,
+        source: 'test',
+      })),
+    );
+    // Five alerts of one failure (three pods of one service), one elsewhere, one info heartbeat.
+    const group = [1, 2, 3, 1, 2].map((n, index) =>
+      makeSignal({ fingerprint: `Checkout${index}`, entities: [podRef(`checkout-${n}`)] }),
+    );
+    const elsewhere = makeSignal({ fingerprint: 'Billing', entities: [podRef('billing-1')] });
+    const heartbeat = makeSignal({ fingerprint: 'Watchdog', severity: 'info', entities: [] });
+    expect(await sink.accept([...group, elsewhere, heartbeat], { channel: 'test' })).toEqual({
+      accepted: 7,
+      deduplicated: 0,
+    });
+    const incidents = await incidentIn(loop, 'awaiting-approval', 2);
+    const checkout = incidents.find((incident) => incident.signalIds.includes(group[0]?.id ?? ''));
+    const billing = incidents.find((incident) => incident.signalIds.includes(elsewhere.id));
+    expect(checkout?.signalIds).toEqual(group.map((signal) => signal.id));
+    expect(checkout?.signals.size).toBe(5);
+    expect(checkout?.notes.filter((note) => note.what === 'signal-attached')).toHaveLength(4);
+    expect(billing?.signalIds).toEqual([elsewhere.id]);
+    expect(incidents.some((incident) => incident.signalIds.includes(heartbeat.id))).toBe(false);
+    const counts = async (name: string): Promise<number> => {
+      const queue = new Queue(name, { connection: loop.redis, prefix });
+      try {
+        const jobs = await queue.getJobCounts('completed', 'active', 'waiting', 'delayed', 'failed');
+        return Object.values(jobs).reduce((sum, count) => sum + count, 0);
+      } finally {
+        await queue.close();
+      }
+    };
+    expect(await counts('ingest')).toBe(1);
+    expect(await counts('detect')).toBe(1);
+    expect(await counts('investigate')).toBe(2);
+    expect((await effectCounts(loop.redis, prefix, checkout?.key ?? '')).investigate).toBe(1);
   });
 
   it('executes an approved proposal only after a person approves it', async () => {

@@ -5,7 +5,6 @@ import type { Correlator } from '../correlation.js';
 import type { Actor, IncidentState } from '../incident-lifecycle.js';
 import type { IncidentStore } from '../incident-store.js';
 import type { LoopMetrics } from '../loop-metrics.js';
-import type { Mutex } from '../mutex.js';
 import type { NoiseFilter } from '../noise.js';
 import { loopJobId } from '../payloads.js';
 import type { Incident, LoopDeps, StepContext } from '../pipeline-types.js';
@@ -20,8 +19,6 @@ export interface LoopContext {
   ledger: StepLedger;
   noise: NoiseFilter;
   correlator: Correlator;
-  /** Shared by replicas: serialises correlation. */
-  mutex: Mutex;
   graph: GraphStore;
   clock: Clock;
   logger: Logger;

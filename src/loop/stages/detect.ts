@@ -1,6 +1,7 @@
 import { allSignalsCleared, type IncidentState } from '../incident-lifecycle.js';
 import { fingerprintDigest } from '../incident-store.js';
-import { detectPayload, loopJobId } from '../payloads.js';
+import { batchKey } from '../../ingest/sink.js';
+import { detectPayload, loopJobId, type DetectItem } from '../payloads.js';
 import type { Signal } from '../../ingest/signal.js';
 import type { Incident } from '../pipeline-types.js';
 import { assessSeverity, trendFromAttributes, type SeverityAssessment } from '../severity.js';
@@ -13,54 +14,64 @@ const actor = stageActor('detect');
 const CLEARABLE: readonly IncidentState[] = ['open', 'investigating', 'awaiting-approval', 'escalated'];
 
 /**
- * detect: drops noise (flapping, silences, maintenance, learned patterns), then places the
- * signal under the shared correlation lock: the open incident with its fingerprint, one nearby
- * in the graph within the window, or a new one. Only the placement and its index entry run under
- * that lock; the incident itself is written under its own lock, opened by whichever of its
- * signals gets there first. Severity comes from the signal, SLO impact, blast radius and trend;
- * a raise is noted in the timeline. A resolution that clears every contributing signal resolves
- * the incident. The outcome is recorded per signal, so a redelivered job goes on where it was.
+ * detect: drops noise (flapping, silences, maintenance, learned patterns), then places the job's
+ * signals in order, each seeing the ones before it: the open incident with its fingerprint, one
+ * nearby in the graph within the window, or a new one. The placements and their index entries are
+ * decided and recorded in one atomic step, so replicas agree. Each incident is then written once
+ * for the signals placed in it, under its own lock: opened by the first if new, the others
+ * attached. Severity comes from the signal, SLO impact, blast radius and trend; a raise is noted
+ * in the timeline. A resolution that clears every contributing signal resolves the incident. The
+ * outcome is recorded per incident and group of signals, so a redelivered job goes on where it was.
  */
 export const detectStage: LoopStage<typeof detectPayload, LoopContext> = {
   name: 'detect',
   payload: detectPayload,
-  async handle({ signal, entityIds, held }, context) {
-    if (held) {
+  async handle(payload, context) {
+    if (payload.v === 1 && payload.held) {
       // The second look at a held warning: if it cleared meanwhile it was a transient.
+      const { signal, entityIds } = payload;
       if ((await context.noise.lastStatus(signal.fingerprint)) === 'resolved') {
         context.metrics?.signals.inc({ outcome: 'ignored' });
         context.logger.debug({ signalId: signal.id }, 'held warning resolved before it opened anything');
         return undefined;
       }
-      return placeAgain(signal, entityIds, context, true);
+      return placeAgain([{ signal, entityIds }], context, true);
     }
-    const verdict = await context.noise.judge(signal, signal.observedAt);
-    if (verdict.suppressed) {
+    const items =
+      payload.v === 2 ? payload.items : [{ signal: payload.signal, entityIds: payload.entityIds }];
+    const kept: DetectItem[] = [];
+    const verdicts = await context.noise.judgeAll(items.map(({ signal }) => signal));
+    for (const [index, item] of items.entries()) {
+      const { signal } = item;
+      const verdict = verdicts[index] ?? { suppressed: false };
+      if (!verdict.suppressed) {
+        kept.push(item);
+        continue;
+      }
       context.metrics?.suppressed.inc({ reason: verdict.reason });
       context.metrics?.signals.inc({ outcome: 'suppressed' });
       context.logger.debug(
         { signalId: signal.id, reason: verdict.reason, detail: verdict.detail },
         'signal suppressed',
       );
-      return undefined;
     }
-    return placeAgain(signal, entityIds, context, false);
+    return kept.length > 0 ? placeAgain(kept, context, false) : undefined;
   },
 };
 
 /**
- * Places the signal; a placement into an incident that resolved meanwhile is cleared and placed
- * again at once, rather than after a retry's backoff; only a repeat of that fails the attempt.
+ * Places the signals; a placement into an incident that resolved meanwhile is cleared and the
+ * signals placed again at once, rather than after a retry's backoff (incidents already written
+ * for some of them replay from the step ledger); only a repeat of that fails the attempt.
  */
 async function placeAgain(
-  signal: Signal,
-  entityIds: readonly string[],
+  items: readonly DetectItem[],
   context: LoopContext,
   held: boolean,
-): Promise<NextJob | undefined> {
+): Promise<NextJob[]> {
   for (let tries = 1; ; tries++) {
     try {
-      return await place(signal, entityIds, context, held);
+      return await place(items, context, held);
     } catch (error) {
       if (!(error instanceof ClosedIncident) || tries >= 3) throw error;
     }
@@ -82,80 +93,121 @@ function holdable(signal: Signal, context: LoopContext, held: boolean): boolean 
   );
 }
 
-/** The index pointed at a resolved incident; its entries (and the signal's) have been cleared. */
+/** The index pointed at a resolved incident; its entries (and the signals') have been cleared. */
 class ClosedIncident extends Error {}
 
-/** Places the signal (under the correlation lock), then opens or joins its incident once. */
-async function place(
-  signal: Signal,
-  entityIds: readonly string[],
-  context: LoopContext,
-  held: boolean,
-): Promise<NextJob | undefined> {
-  const alertId = entityIds.find((entityId) => entityId.startsWith('alert:'));
-  const symptoms = entityIds.filter((entityId) => entityId !== alertId);
-  const placement = await context.mutex.run('correlate', async () => {
-    const found = await context.correlator.place(signal, symptoms, signal.observedAt);
-    if (found.kind === 'open' && holdable(signal, context, held)) return { kind: 'hold' as const };
-    if (found.kind !== 'none')
-      await context.correlator.register(found.incidentKey, signal, symptoms, signal.observedAt);
-    return found;
+/** A signal being placed: its Alert entity apart from the entities it is a symptom on. */
+interface Part {
+  signal: Signal;
+  entityIds: readonly string[];
+  alertId: string | undefined;
+  symptoms: string[];
+}
+
+/** Places the signals in order (atomically, in Redis), then opens or joins each incident once. */
+async function place(items: readonly DetectItem[], context: LoopContext, held: boolean): Promise<NextJob[]> {
+  const parts: Part[] = items.map(({ signal, entityIds }) => {
+    const alertId = entityIds.find((entityId) => entityId.startsWith('alert:'));
+    return { signal, entityIds, alertId, symptoms: entityIds.filter((entityId) => entityId !== alertId) };
   });
-  if (placement.kind === 'hold') {
-    context.metrics?.signals.inc({ outcome: 'held' });
-    return {
-      stage: 'detect',
-      payload: { v: 1, signal, entityIds: [...entityIds], held: true },
-      jobId: `${signal.id}:detect:held`,
-      delayMs: context.transientHoldMs,
-    };
-  }
-  if (placement.kind === 'none') {
-    context.metrics?.signals.inc({ outcome: 'ignored' });
-    return undefined;
-  }
-  const key = placement.incidentKey;
-  const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
-  const assessment = await assessSeverity(context.graph, signal, symptoms, trend, context.severity);
-  await context.ledger.put(key, `signal-${signal.id}`, signal);
-  const { value } = await context.ledger.once<{ next: NextJob | null }>(
-    key,
-    `detect-${signal.id}`,
-    async () => {
-      const opened = await context.store.open({
-        key,
-        signal,
-        severity: signal.severity,
-        entityIds: symptoms,
-        ...(alertId ? { alertId } : {}),
-        by: { kind: 'signal', id: signal.id },
-      });
-      let incident = opened.incident;
-      if (opened.created) {
-        context.metrics?.signals.inc({ outcome: 'opened' });
-        context.logger.info({ incidentId: incident.id, signalId: signal.id }, 'incident opened');
-      } else {
-        if (incident.state === 'resolved') {
-          // The index pointed at a closed incident (a forget that did not finish, or this signal
-          // was placed just before the incident resolved, so its own entries are not among the
-          // incident's): clear them, this signal's too, and retry.
-          await context.correlator.forget(
-            key,
-            [...incident.signals.keys(), fingerprintDigest(signal.fingerprint)],
-            [...incident.entityIds, ...symptoms],
-          );
-          throw new ClosedIncident(`correlation index pointed at closed incident ${key}; retrying`);
-        }
-        incident = await context.store.attachSignal(key, signal, symptoms, alertId, {
-          kind: 'signal',
-          id: signal.id,
-        });
-        context.metrics?.signals.inc({ outcome: 'joined' });
-      }
-      incident = await raise(context, incident, assessment);
-      return { next: (await settle(context, incident, signal.id)) ?? null };
-    },
+  const placements = await context.correlator.placeAll(
+    parts.map(({ signal, symptoms }) => ({
+      signal,
+      entityIds: symptoms,
+      holdIfNew: holdable(signal, context, held),
+    })),
   );
+  const next: NextJob[] = [];
+  const groups = new Map<string, Part[]>();
+  placements.forEach((placement, index) => {
+    const part = parts[index];
+    if (!part) return;
+    if (placement.kind === 'hold') {
+      context.metrics?.signals.inc({ outcome: 'held' });
+      next.push({
+        stage: 'detect',
+        payload: { v: 1, signal: part.signal, entityIds: [...part.entityIds], held: true },
+        jobId: `${part.signal.id}:detect:held`,
+        delayMs: context.transientHoldMs,
+      });
+    } else if (placement.kind === 'none') {
+      context.metrics?.signals.inc({ outcome: 'ignored' });
+    } else {
+      const group = groups.get(placement.incidentKey) ?? [];
+      group.push(part);
+      groups.set(placement.incidentKey, group);
+    }
+  });
+  const settled = await Promise.all([...groups].map(([key, group]) => joinIncident(key, group, context)));
+  for (const job of settled) if (job) next.push(job);
+  return next;
+}
+
+/**
+ * Opens the incident with the group's first signal when it is new, attaches the others in one
+ * write, raises its severity where the assessments say so, and settles what comes next: once per
+ * incident and group (`detect-<batchKey of the group>`, the signal id for one).
+ */
+async function joinIncident(
+  key: string,
+  group: readonly Part[],
+  context: LoopContext,
+): Promise<NextJob | undefined> {
+  const [first] = group;
+  const last = group.at(-1);
+  if (!first || !last) return undefined;
+  const assessments = await Promise.all(
+    group.map(async ({ signal, symptoms }) => {
+      const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
+      return assessSeverity(context.graph, signal, symptoms, trend, context.severity);
+    }),
+  );
+  await context.ledger.putMany(
+    key,
+    group.map(({ signal }) => [`signal-${signal.id}`, signal]),
+  );
+  const step = `detect-${batchKey(group.map(({ signal }) => signal))}`;
+  const { value } = await context.ledger.once<{ next: NextJob | null }>(key, step, async () => {
+    const opened = await context.store.open({
+      key,
+      signal: first.signal,
+      severity: first.signal.severity,
+      entityIds: first.symptoms,
+      ...(first.alertId ? { alertId: first.alertId } : {}),
+      by: { kind: 'signal', id: first.signal.id },
+    });
+    let incident = opened.incident;
+    let joining = group;
+    if (opened.created) {
+      context.metrics?.signals.inc({ outcome: 'opened' });
+      context.logger.info({ incidentId: incident.id, signalId: first.signal.id }, 'incident opened');
+      joining = group.slice(1);
+    } else if (incident.state === 'resolved') {
+      // The index pointed at a closed incident (a forget that did not finish, or these signals
+      // were placed just before the incident resolved, so their own entries are not among the
+      // incident's): clear them, these signals' too, and retry.
+      await context.correlator.forget(
+        key,
+        [...incident.signals.keys(), ...group.map(({ signal }) => fingerprintDigest(signal.fingerprint))],
+        [...incident.entityIds, ...group.flatMap(({ symptoms }) => symptoms)],
+      );
+      throw new ClosedIncident(`correlation index pointed at closed incident ${key}; retrying`);
+    }
+    if (joining.length > 0) {
+      incident = await context.store.attachSignals(
+        key,
+        joining.map(({ signal, symptoms, alertId }) => ({
+          signal,
+          entityIds: symptoms,
+          ...(alertId ? { alertId } : {}),
+          by: { kind: 'signal' as const, id: signal.id },
+        })),
+      );
+      context.metrics?.signals.inc({ outcome: 'joined' }, joining.length);
+    }
+    for (const assessment of assessments) incident = await raise(context, incident, assessment);
+    return { next: (await settle(context, incident, last.signal.id)) ?? null };
+  });
   return value.next ?? undefined;
 }
 

@@ -1,4 +1,5 @@
-import { ingestPayload } from '../payloads.js';
+import { batchKey, ingestJobSignals } from '../../ingest/sink.js';
+import { ingestPayload, type DetectItem } from '../payloads.js';
 import type { LoopStage } from '../stage.js';
 import type { LoopContext } from './context.js';
 
@@ -6,18 +7,22 @@ import type { LoopContext } from './context.js';
 const INCIDENT_KINDS: ReadonlySet<string> = new Set(['alert', 'anomaly', 'log_pattern']);
 
 /**
- * ingest: writes the signal to the graph (idempotent), then hands alerts, anomalies and log
- * patterns to detect. Job id of the next job: `<signalId>:detect:1`.
+ * ingest: writes the job's signals to the graph in order (idempotent), then hands the alerts,
+ * anomalies and log patterns among them to detect in one job, `<batchKey>:detect:1`, keyed by
+ * those signals, so a replay queues the same job.
  */
 export const ingestStage: LoopStage<typeof ingestPayload, LoopContext> = {
   name: 'ingest',
   payload: ingestPayload,
-  async handle({ signal }, context) {
-    const { entityIds } = await context.deps.persistSignal(signal);
-    if (!INCIDENT_KINDS.has(signal.kind)) {
-      context.metrics?.signals.inc({ outcome: 'recorded' });
-      return undefined;
+  async handle(job, context) {
+    const items: DetectItem[] = [];
+    for (const signal of ingestJobSignals(job)) {
+      const { entityIds } = await context.deps.persistSignal(signal);
+      if (INCIDENT_KINDS.has(signal.kind)) items.push({ signal, entityIds });
+      else context.metrics?.signals.inc({ outcome: 'recorded' });
     }
-    return { stage: 'detect', payload: { v: 1, signal, entityIds }, jobId: `${signal.id}:detect:1` };
+    if (items.length === 0) return undefined;
+    const key = batchKey(items.map((item) => item.signal));
+    return { stage: 'detect', payload: { v: 2, items }, jobId: `${key}:detect:1` };
   },
 };
