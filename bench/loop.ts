@@ -162,6 +162,8 @@ interface Phase {
   /** Signal receipt → first call of investigate, per incident, sorted. */
   latencies: number[];
   cpuMsPerSignal: number;
+  /** Loop jobs completed in the phase, every stage together. */
+  jobs: number;
   timedOut: boolean;
 }
 
@@ -169,6 +171,18 @@ interface CaseResult {
   latency: Phase;
   capacity: Phase;
   stageMeansMs: Record<string, number>;
+}
+
+/** Loop jobs completed so far, every stage together. */
+async function jobsDone(registry: Registry): Promise<number> {
+  const metric = await registry.getSingleMetric('nightshift_loop_job_duration_seconds')?.get();
+  return (metric?.values ?? [])
+    .filter(
+      (value) =>
+        (value as { metricName?: string }).metricName?.endsWith('_count') &&
+        value.labels.outcome === 'completed',
+    )
+    .reduce((sum, value) => sum + value.value, 0);
 }
 
 async function counter(registry: Registry, name: string, outcome: string): Promise<number> {
@@ -251,6 +265,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   const phase = async (name: string, paced: boolean): Promise<Phase> => {
     const [detected0, learned0] = [await detected(), learned];
     const opened0 = await counter(registry, 'nightshift_loop_signals_total', 'opened');
+    const jobs0 = await jobsDone(registry);
     latencies = [];
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -304,6 +319,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
       signalsPerSec: signals / seconds,
       latencies: [...latencies].sort((a, b) => a - b),
       cpuMsPerSignal: (used.user + used.system) / 1000 / Math.max(signals, 1),
+      jobs: (await jobsDone(registry)) - jobs0,
       timedOut,
     };
   };
@@ -341,7 +357,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
 /** The figures of one case against raw BullMQ. */
 function figures(result: CaseResult, rawJobsPerSec: number, rate: number): Record<string, unknown> {
   const { latency, capacity } = result;
-  const jobsPerSignal = (2 * capacity.signals + 5 * capacity.incidents) / Math.max(capacity.signals, 1);
+  const jobsPerSignal = capacity.jobs / Math.max(capacity.signals, 1);
   return {
     signalsPerSec: Number(capacity.signalsPerSec.toFixed(1)),
     rawBullmqJobsPerSec: Number(rawJobsPerSec.toFixed(1)),

@@ -15,6 +15,9 @@ export interface ReachedBrief {
   via?: string[];
 }
 
+/** Kinds of symptom that count as upstream of another symptom that calls them. */
+const UPSTREAM_SYMPTOM_KINDS = new Set(['Service', 'Datastore', 'Queue']);
+
 /** Kinds the planners reason about, kept first when a reached list is cut. */
 const USEFUL_KINDS = new Set(['Service', 'Datastore', 'Queue', 'ExternalDependency', 'FeatureFlag', 'Node']);
 
@@ -311,6 +314,8 @@ export async function buildContext(
   const windowMs = options.changeWindowMs ?? 2 * 3_600_000;
   const symptoms: ReachedBrief[] = [];
   const focus = new Set<string>(input.symptomEntityIds);
+  /** Each focus entity's symptom: a symptom is its own; a workload or service is its symptom's. */
+  const unitOf = new Map<string, string>(input.symptomEntityIds.map((id) => [id, id]));
   for (const id of input.symptomEntityIds) {
     const entity = await safe(graph.get(id), null);
     if (entity) symptoms.push(brief(entity, 0));
@@ -324,9 +329,13 @@ export async function buildContext(
       }),
       [],
     );
-    for (const item of related) focus.add(item.entity.id);
+    for (const item of related) {
+      focus.add(item.entity.id);
+      if (!unitOf.has(item.entity.id)) unitOf.set(item.entity.id, id);
+    }
   }
   const focusIds = [...focus];
+  const symptomIds = new Set(input.symptomEntityIds);
 
   const downstream = new Map<string, ReachedBrief>();
   const upstream = new Map<string, ReachedBrief>();
@@ -340,7 +349,14 @@ export async function buildContext(
       graph.blastRadius(id, { direction: 'upstream', maxDepth: 2, limit: 100 }),
       [],
     )) {
-      if (focus.has(item.entity.id)) continue;
+      // A symptom another symptom calls directly is upstream of it (frontend fails because the
+      // catalog it calls fails, and both alert): the most upstream failing part may be the cause.
+      const calledSymptom =
+        symptomIds.has(item.entity.id) &&
+        item.distance === 1 &&
+        UPSTREAM_SYMPTOM_KINDS.has(item.entity.kind) &&
+        unitOf.get(id) !== unitOf.get(item.entity.id);
+      if (focus.has(item.entity.id) && !calledSymptom) continue;
       const known = upstream.get(item.entity.id) ?? brief(item.entity, item.distance);
       known.distance = Math.min(known.distance, item.distance);
       if (item.distance === 1 && USEFUL_KINDS.has(item.entity.kind))

@@ -138,8 +138,14 @@ async function place(items: readonly DetectItem[], context: LoopContext, held: b
       groups.set(placement.incidentKey, group);
     }
   });
-  const settled = await Promise.all([...groups].map(([key, group]) => joinIncident(key, group, context)));
-  for (const job of settled) if (job) next.push(job);
+  // Every incident is written before any failure is passed on, so a retry never overlaps one.
+  const settled = await Promise.allSettled(
+    [...groups].map(([key, group]) => joinIncident(key, group, context)),
+  );
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    if (outcome.value) next.push(outcome.value);
+  }
   return next;
 }
 
