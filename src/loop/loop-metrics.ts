@@ -23,7 +23,8 @@ export interface LoopMetricSources {
  * - `nightshift_loop_job_duration_seconds{stage,outcome}`: handler time per attempt;
  * - `nightshift_loop_job_failures_total{stage}`: failed attempts (failed jobs are kept, see the gauge);
  * - `nightshift_loop_incidents{state}`: incidents by lifecycle state;
- * - `nightshift_loop_signals_total{outcome}`: signals opened / joined / suppressed / ignored;
+ * - `nightshift_loop_signals_total{outcome}`: signals opened / joined / suppressed / ignored /
+ *   held / recorded / rejected (refused by the graph);
  * - `nightshift_loop_signals_suppressed_total{reason}`: flapping, silence, maintenance, learned;
  * - `nightshift_loop_intervention_latency_seconds`: signal received → first diagnostic tool call.
  */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { serviceId } from '../../src/graph/ids.js';
+import { alertId, serviceId } from '../../src/graph/ids.js';
 import { createQueueSink } from '../../src/ingest/queue-sink.js';
 import { replay } from '../../src/loop/incident-lifecycle.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
@@ -205,6 +205,32 @@ describe('the loop', () => {
     expect(await counts('detect')).toBe(1);
     expect(await counts('investigate')).toBe(2);
     expect((await effectCounts(loop.redis, prefix, checkout?.key ?? '')).investigate).toBe(1);
+  });
+
+  it('leaves out a signal the graph refuses for good and takes the rest of its delivery on', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const registry = new Registry();
+    const loop = await startLoopWorld({ redisUrl: inject('redisUrl'), prefix, graph, registry });
+    const sink = createQueueSink({ connection: loop.redis, prefix });
+    cleanups.push(async () => {
+      await sink.close();
+      await loop.stop();
+      await graph.close();
+    });
+    const refused = makeSignal({ fingerprint: 'Refused', entities: [podRef('odd-1')] });
+    const fine = makeSignal({ fingerprint: 'Fine', entities: [podRef('fine-1')] });
+    // The id the refused alert's Alert entity would take already names a Service: an id keeps its kind.
+    await graph.upsertEntities([
+      { id: alertId(refused.source, refused.fingerprint), kind: 'Service', name: 'odd', source: 'test' },
+    ]);
+    await sink.accept([refused, fine], { channel: 'test' });
+    const [incident] = await incidentIn(loop, 'resolved');
+    expect(incident?.signalIds).toEqual([fine.id]);
+    expect(await registry.metrics()).toMatch(/nightshift_loop_signals_total\{outcome="rejected"\} 1/);
+    expect((await loop.pipeline.incidents.list()).some((one) => one.signalIds.includes(refused.id))).toBe(
+      false,
+    );
   });
 
   it('executes an approved proposal only after a person approves it', async () => {
