@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { alertId, serviceId } from '../../src/graph/ids.js';
-import { createQueueSink } from '../../src/ingest/queue-sink.js';
+import { createQueueSink, type QueueSink } from '../../src/ingest/queue-sink.js';
 import { replay } from '../../src/loop/incident-lifecycle.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
 import { waitFor } from '../kit/daemon.js';
@@ -41,6 +41,18 @@ async function world(
     await graph.close();
   });
   return started;
+}
+
+/** A world and an ingest sink on its queues, for deliveries of several signals. */
+async function worldWithSink(
+  script: Script = {},
+  extra: Partial<Parameters<typeof startLoopWorld>[0]> = {},
+): Promise<{ loop: LoopWorld; sink: QueueSink; prefix: string }> {
+  const prefix = testPrefix(import.meta.filename);
+  const loop = await world(script, { ...extra, prefix });
+  const sink = createQueueSink({ connection: loop.redis, prefix });
+  cleanups.push(() => sink.close());
+  return { loop, sink, prefix };
 }
 
 async function incidentIn(loop: LoopWorld, state: Incident['state'], count = 1): Promise<Incident[]> {
@@ -142,20 +154,10 @@ describe('the loop', () => {
   });
 
   it('takes a delivery of many signals as one ingest and one detect job, one incident per failure', async () => {
-    const prefix = testPrefix(import.meta.filename);
-    const graph = await openGraph(tempDir());
-    const loop = await startLoopWorld({
-      redisUrl: inject('redisUrl'),
-      prefix,
-      graph,
-      script: { decide: () => ({ mode: 'approval', reason: 'needs a human' }) },
+    const { loop, sink, prefix } = await worldWithSink({
+      decide: () => ({ mode: 'approval', reason: 'needs a human' }),
     });
-    const sink = createQueueSink({ connection: loop.redis, prefix });
-    cleanups.push(async () => {
-      await sink.close();
-      await loop.stop();
-      await graph.close();
-    });
+    const { graph } = loop;
     const service = serviceId('checkout');
     await graph.upsertEntities([
       { id: service, kind: 'Service', name: 'checkout', source: 'test' },
@@ -208,16 +210,9 @@ describe('the loop', () => {
   });
 
   it('leaves out a signal the graph refuses for good and takes the rest of its delivery on', async () => {
-    const prefix = testPrefix(import.meta.filename);
-    const graph = await openGraph(tempDir());
     const registry = new Registry();
-    const loop = await startLoopWorld({ redisUrl: inject('redisUrl'), prefix, graph, registry });
-    const sink = createQueueSink({ connection: loop.redis, prefix });
-    cleanups.push(async () => {
-      await sink.close();
-      await loop.stop();
-      await graph.close();
-    });
+    const { loop, sink } = await worldWithSink({}, { registry });
+    const { graph } = loop;
     const refused = makeSignal({ fingerprint: 'Refused', entities: [podRef('odd-1')] });
     const fine = makeSignal({ fingerprint: 'Fine', entities: [podRef('fine-1')] });
     // The id the refused alert's Alert entity would take already names a Service: an id keeps its kind.
