@@ -219,21 +219,10 @@ export class IncidentStore {
   }
 
   /**
-   * Adds a signal to the incident: its fingerprint's latest status, its id and the entities it
-   * touches (linked with AFFECTS / TRIGGERED_BY). Notes a fingerprint joining for the first time.
-   * Returns the incident after the change.
+   * Adds signals to the incident, in order, in one write: each one's fingerprint with its latest
+   * status, its id and the entities it touches (linked with AFFECTS / TRIGGERED_BY). Notes each
+   * fingerprint joining for the first time. Returns the incident after the change.
    */
-  attachSignal(
-    keyOrId: string,
-    signal: Signal,
-    entityIds: readonly string[],
-    alertId: string | undefined,
-    by: Actor,
-  ): Promise<Incident> {
-    return this.attachSignals(keyOrId, [{ signal, entityIds, ...(alertId ? { alertId } : {}), by }]);
-  }
-
-  /** Adds several signals, in order, as `attachSignal` does each, in one write. */
   attachSignals(keyOrId: string, signals: readonly AttachedSignal[]): Promise<Incident> {
     return this.#update(keyOrId, async (incident, entity, events) => {
       const fingerprints = strings(entity.properties.fingerprints);

@@ -136,23 +136,14 @@ export class NoiseFilter {
   }
 
   /**
-   * Judges a signal at time `now`; counts it when suppressed. Every alert status change is
-   * recorded for flapping, but resolutions themselves always pass.
+   * Judges signals in order, each at its `observedAt`; counts those suppressed. Every alert status
+   * change is recorded for flapping, but resolutions themselves always pass. The silences are read
+   * once for all of them.
    */
-  async judge(signal: Signal, now: number): Promise<NoiseVerdict> {
-    const [verdict] = await this.judgeAll([signal], now);
-    return verdict ?? { suppressed: false };
-  }
-
-  /**
-   * Judges signals in order as `judge` does each, at their own `observedAt` unless `now` is
-   * given; the silences are read once for all of them.
-   */
-  async judgeAll(signals: readonly Signal[], now?: number): Promise<NoiseVerdict[]> {
+  async judgeAll(signals: readonly Signal[]): Promise<NoiseVerdict[]> {
     const silences = await this.silences();
     const verdicts: NoiseVerdict[] = [];
-    for (const signal of signals)
-      verdicts.push(await this.#judge(signal, now ?? signal.observedAt, silences));
+    for (const signal of signals) verdicts.push(await this.#judge(signal, signal.observedAt, silences));
     return verdicts;
   }
 

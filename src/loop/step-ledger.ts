@@ -92,12 +92,10 @@ export class StepLedger {
     return { value, replayed: false };
   }
 
-  /** Stores a value under `step` (replacing it): for data later steps read, such as the signals of an incident. */
-  put(incidentKey: string, step: string, value: unknown): Promise<void> {
-    return this.putMany(incidentKey, [[step, value]]);
-  }
-
-  /** Stores several values at once, as `put` does each. */
+  /**
+   * Stores values under their steps (replacing them), in one write: for data later steps read,
+   * such as the signals of an incident.
+   */
   async putMany(incidentKey: string, entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
     if (entries.length === 0) return;
     const key = this.#key(incidentKey);

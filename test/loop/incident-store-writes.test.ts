@@ -32,7 +32,12 @@ describe('incident store writes', () => {
         by,
       });
       expect(opened).toEqual(await fresh());
-      expect(await store.attachSignal(key, second, secondIds, alertOf(secondIds), by)).toEqual(await fresh());
+      const secondAlert = alertOf(secondIds);
+      expect(
+        await store.attachSignals(key, [
+          { signal: second, entityIds: secondIds, ...(secondAlert ? { alertId: secondAlert } : {}), by },
+        ]),
+      ).toEqual(await fresh());
       expect(await store.raiseSeverity(key, 'error', by, 'an SLO is impacted')).toEqual(await fresh());
       const moved = await store.transition(key, 'investigating', by, 'round 1');
       expect(moved.changed).toBe(true);
