@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeError } from '../shared/errors.js';
+import { luaScript } from '../shared/lua-script.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { Signal } from './signal.js';
 import {
@@ -57,7 +58,9 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Prom
  * Sets each key (KEYS) to 1 for its own lifetime in ms (ARGV, in the same order): the marks that
  * recognise repeats. One round trip, whatever the batch size.
  */
-const MARK = `for i, key in ipairs(KEYS) do redis.call('SET', key, '1', 'PX', ARGV[i]) end return #KEYS`;
+const MARK = luaScript(
+  `for i, key in ipairs(KEYS) do redis.call('SET', key, '1', 'PX', ARGV[i]) end return #KEYS`,
+);
 
 /** How long a queued signal id is remembered at least, whatever the deduplication window. */
 const SEEN_MIN_MS = 10 * 60_000;
@@ -168,6 +171,7 @@ export function createQueueSink(options: QueueSinkOptions): QueueSink {
     const keys = signals.flatMap((signal) => [seenKey(signal), repeatKey(dedupeKey(signal))]);
     const marks = await connection.mget(...keys);
     const fresh: Signal[] = [];
+    /** The marks of the fresh signals, set once they are queued. */
     const taken = new Set<string>();
     signals.forEach((signal, index) => {
       const [seen, repeat] = [keys[2 * index] ?? '', keys[2 * index + 1] ?? ''];
@@ -185,9 +189,9 @@ export function createQueueSink(options: QueueSinkOptions): QueueSink {
         jobs.push({ name, data: { v: 2, signals: chunk }, opts: { jobId: batchKey(chunk) } });
       }
       await target.addBulk(jobs);
+      // In the order they were added: a seen mark, then a repeat mark, per fresh signal.
       const lifetimes = fresh.flatMap(() => [String(seenMs), String(ttl)]);
-      const written = fresh.flatMap((signal) => [seenKey(signal), repeatKey(dedupeKey(signal))]);
-      await connection.eval(MARK, written.length, ...written, ...lifetimes);
+      await MARK.run(connection, [...taken], lifetimes);
     }
     return { accepted: fresh.length, deduplicated: signals.length - fresh.length };
   }

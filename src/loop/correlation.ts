@@ -138,8 +138,10 @@ export class Correlator {
   async placeAll(signals: readonly ToPlace[]): Promise<Placement[]> {
     if (signals.length === 0) return [];
     const args: string[] = [String(this.#windowMs)];
+    // The signals of one delivery mostly touch the same entities: walk from each only once.
+    const reachedFrom = new Map<string, readonly string[]>();
     for (const { signal, entityIds, holdIfNew } of signals) {
-      const near = await this.#near(entityIds);
+      const near = await this.#near(entityIds, reachedFrom);
       args.push(
         fingerprintDigest(signal.fingerprint),
         signal.status ?? 'firing',
@@ -171,24 +173,36 @@ export class Correlator {
     });
   }
 
-  /** The entities within `hops` of these (they included), not reached through a hub. */
-  async #near(entityIds: readonly string[]): Promise<string[]> {
+  /**
+   * The entities within `hops` of these (they included), not reached through a hub; each walk is
+   * kept in `reachedFrom` for the next signal that touches the same entity.
+   */
+  async #near(entityIds: readonly string[], reachedFrom: Map<string, readonly string[]>): Promise<string[]> {
     const near = new Set(entityIds);
     for (const entityId of entityIds) {
-      const reached = await this.#graph.neighbors(entityId, {
-        depth: this.#hops,
-        kinds: this.#kinds,
-        limit: 500,
-      });
-      const hubs = new Set(
-        reached.filter((one) => this.#hubs.has(one.entity.kind)).map((one) => one.entity.id),
-      );
-      for (const one of reached) {
-        const through = one.path.slice(0, -1).some((step) => hubs.has(step.to) || hubs.has(step.from));
-        if (!through) near.add(one.entity.id);
+      let reachable = reachedFrom.get(entityId);
+      if (!reachable) {
+        reachable = await this.#reachable(entityId);
+        reachedFrom.set(entityId, reachable);
       }
+      for (const id of reachable) near.add(id);
     }
     return [...near];
+  }
+
+  /** The entities within `hops` of one, not reached through a hub. */
+  async #reachable(entityId: string): Promise<string[]> {
+    const reached = await this.#graph.neighbors(entityId, {
+      depth: this.#hops,
+      kinds: this.#kinds,
+      limit: 500,
+    });
+    const hubs = new Set(
+      reached.filter((one) => this.#hubs.has(one.entity.kind)).map((one) => one.entity.id),
+    );
+    return reached
+      .filter((one) => !one.path.slice(0, -1).some((step) => hubs.has(step.to) || hubs.has(step.from)))
+      .map((one) => one.entity.id);
   }
 
   /** Records that the signal's fingerprint and entities belong to the incident, active at `now`. */

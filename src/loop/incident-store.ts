@@ -231,7 +231,8 @@ export class IncidentStore {
       const joined: TimelineNote[] = [];
       let signalIds = strings(entity.properties.signalIds);
       let entityIds = [...incident.entityIds];
-      const links = new Map<string, string | undefined>();
+      const symptomLinks = new Set<string>();
+      const alertLinks = new Set<string>();
       for (const { signal, entityIds: touched, alertId, by } of signals) {
         const digest = fingerprintDigest(signal.fingerprint);
         const index = fingerprints.indexOf(digest);
@@ -248,8 +249,8 @@ export class IncidentStore {
         const symptoms = touched.filter((entityId) => entityId !== alertId);
         signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
         entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
-        for (const symptom of symptoms) if (!links.has(symptom)) links.set(symptom, undefined);
-        if (alertId) links.set(alertId, alertId);
+        for (const symptom of symptoms) symptomLinks.add(symptom);
+        if (alertId) alertLinks.add(alertId);
       }
       const seq = number(entity.properties.timelineSeq);
       const added =
@@ -269,11 +270,10 @@ export class IncidentStore {
         timelineSeq: seq + joined.length,
       };
       await this.#write(entity, properties);
-      const alerts = [...links.values()].filter((value): value is string => value !== undefined);
       await this.#link(
         entity.id,
-        [...links.keys()].filter((entityId) => !alerts.includes(entityId)),
-        alerts,
+        [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
+        [...alertLinks],
       );
       return this.#written(entity, properties, events, added);
     });

@@ -116,7 +116,7 @@ export class EmbeddedGraphStore implements GraphStore {
   #seq: number;
   #tail: Promise<unknown> = Promise.resolve();
   /** Writes waiting for the next group commit. */
-  #pending: Array<{ entry: CommitEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #pending: PendingWrite[] = [];
   #snapshotQueued = false;
   #snapshotRunning: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -453,7 +453,7 @@ export class EmbeddedGraphStore implements GraphStore {
     if (group.length === 0) return;
     const kinds = new Map<string, EntityKind>();
     const kindOf = (id: string): EntityKind | undefined => kinds.get(id) ?? this.#graph.get(id)?.kind;
-    const accepted: Array<{ entry: CommitEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
+    const accepted: PendingWrite[] = [];
     for (const item of group) {
       const { entry } = item;
       const problem =
@@ -547,6 +547,13 @@ export class EmbeddedGraphStore implements GraphStore {
 
 /** A write that goes through the group commit (an expiry is written on its own). */
 type CommitEntry = Exclude<JournalEntry, { op: 'expire' }>;
+
+/** A write waiting for its group commit, and how to tell its caller. */
+interface PendingWrite {
+  entry: CommitEntry;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 function applyRecord(graph: MemoryGraph, record: JournalRecord): void {
   switch (record.op) {

@@ -162,18 +162,19 @@ async function joinIncident(
   const [first] = group;
   const last = group.at(-1);
   if (!first || !last) return undefined;
-  const assessments = await Promise.all(
-    group.map(async ({ signal, symptoms }) => {
-      const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
-      return assessSeverity(context.graph, signal, symptoms, trend, context.severity);
-    }),
-  );
   await context.ledger.putMany(
     key,
     group.map(({ signal }) => [`signal-${signal.id}`, signal]),
   );
   const step = `detect-${batchKey(group.map(({ signal }) => signal))}`;
   const { value } = await context.ledger.once<{ next: NextJob | null }>(key, step, async () => {
+    // Assessed only when the step runs: a replayed one has its outcome recorded.
+    const assessments = await Promise.all(
+      group.map(async ({ signal, symptoms }) => {
+        const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
+        return assessSeverity(context.graph, signal, symptoms, trend, context.severity);
+      }),
+    );
     const opened = await context.store.open({
       key,
       signal: first.signal,
