@@ -1,9 +1,10 @@
+import { openTestGraph } from '../kit/graph.js';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { ExecutorDeps } from '../../src/act/index.js';
 import { IncidentJournal } from '../../src/app/agent/journal.js';
 import { createLoopDeps } from '../../src/app/agent/loop-deps.js';
-import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
+import type { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import { serviceId } from '../../src/graph/ids.js';
 import { buildContext } from '../../src/investigate/context.js';
 import { standardStop, type Planner } from '../../src/investigate/planner.js';
@@ -14,7 +15,6 @@ import type { InvestigationInput } from '../../src/loop/pipeline-types.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { testPrefix } from '../kit/prefix.js';
-import { tempDir } from '../kit/tmp.js';
 import { makeSignal } from '../loop/support/loop-world.js';
 
 const prefix = testPrefix(import.meta.filename);
@@ -30,12 +30,7 @@ async function world(): Promise<{ redis: Redis; clock: ManualClock; graph: Embed
   const redis = new Redis(inject('redisUrl'));
   open.push({ close: () => redis.quit() });
   const clock = new ManualClock(NOW);
-  const graph = await EmbeddedGraphStore.open({
-    dataDir: tempDir(),
-    fsync: 'never',
-    logger: silentLogger(),
-    clock,
-  });
+  const graph = await openTestGraph({ clock });
   open.push(graph);
   return { redis, clock, graph };
 }

@@ -1,11 +1,9 @@
+import { openTestGraph } from '../kit/graph.js';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import { k8sId, nodeId, serviceId } from '../../src/graph/ids.js';
 import { buildContext } from '../../src/investigate/context.js';
 import { proposeFromContext } from '../../src/investigate/rules/priors.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { tempDir } from '../kit/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 30, 3);
 const MINUTE = 60_000;
@@ -13,12 +11,7 @@ const MINUTE = 60_000;
 describe('workloads that land next to the symptoms', () => {
   it('names a batch job that appeared on the symptoms’ node, not the pods that were always there', async () => {
     const clock = new ManualClock(T0);
-    const graph = await EmbeddedGraphStore.open({
-      dataDir: tempDir(),
-      fsync: 'never',
-      logger: silentLogger(),
-      clock,
-    });
+    const graph = await openTestGraph({ clock });
     try {
       const node = nodeId('prod', 'node-c');
       const search = k8sId('prod', 'shop', 'Deployment', 'search');

@@ -1,22 +1,16 @@
+import { openTestGraph } from '../kit/graph.js';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
+import type { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import { k8sId, serviceId } from '../../src/graph/ids.js';
 import { buildContext } from '../../src/investigate/context.js';
 import { proposeFromContext } from '../../src/investigate/rules/priors.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { tempDir } from '../kit/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 30, 3);
 
 /** frontend calls catalog; each service has its Deployment. */
 async function estate(): Promise<EmbeddedGraphStore> {
-  const graph = await EmbeddedGraphStore.open({
-    dataDir: tempDir(),
-    fsync: 'never',
-    logger: silentLogger(),
-    clock: new ManualClock(T0),
-  });
+  const graph = await openTestGraph({ clock: new ManualClock(T0) });
   const deployment = (name: string) => k8sId('prod', 'shop', 'Deployment', name);
   await graph.upsertEntities(
     ['frontend', 'catalog'].flatMap((name) => [

@@ -1,19 +1,11 @@
-import { EmbeddedGraphStore } from '../../../src/graph/embedded/embedded-store.js';
+import { openTestGraph } from '../../kit/graph.js';
 import type { GraphStore, PathStep } from '../../../src/graph/store.js';
 import type { RelationshipKind } from '../../../src/graph/schema.js';
-import { systemClock } from '../../../src/shared/clock.js';
-import { silentLogger } from '../../../src/shared/logger.js';
 import { describeError } from '../../../src/shared/errors.js';
-import { tempDir } from '../../kit/tmp.js';
 
 /** A fresh embedded graph in a temp directory, closed when the test ends. */
 export async function openGraph(): Promise<GraphStore> {
-  return EmbeddedGraphStore.open({
-    dataDir: tempDir(),
-    fsync: 'never',
-    logger: silentLogger(),
-    clock: systemClock,
-  });
+  return openTestGraph();
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

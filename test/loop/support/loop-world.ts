@@ -1,7 +1,8 @@
+import { openTestGraph } from '../../kit/graph.js';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { EmbeddedGraphStore } from '../../../src/graph/embedded/embedded-store.js';
+import type { EmbeddedGraphStore } from '../../../src/graph/embedded/embedded-store.js';
 import { k8sId, serviceId } from '../../../src/graph/ids.js';
 import type { EntityRef, Severity, Signal } from '../../../src/ingest/signal.js';
 import { signalId } from '../../../src/ingest/signal.js';
@@ -245,5 +246,5 @@ export async function startLoopWorld(options: {
 
 /** Opens an embedded graph store in `dataDir`. */
 export function openGraph(dataDir: string): Promise<EmbeddedGraphStore> {
-  return EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger: silentLogger(), clock: systemClock });
+  return openTestGraph({ dataDir });
 }
