@@ -59,15 +59,26 @@ export interface SuppressionDigest {
   top: Array<{ fingerprint: string; count: number }>;
 }
 
-const FLAP = luaScript(`local last = redis.call('GET', KEYS[2])
-local now = tonumber(ARGV[1])
-if last ~= ARGV[2] then
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
-  if last then redis.call('ZADD', KEYS[1], now, ARGV[5]) end
+/**
+ * Records the status of alerts in order and returns, for each, the status changes within the
+ * window. KEYS: per alert its change set and its last status; ARGV: the window and the keys' TTL,
+ * then per alert its time, status and signal id. One call judges a whole batch.
+ */
+const FLAP = luaScript(`local window = tonumber(ARGV[1])
+local changes = {}
+for i = 1, #KEYS / 2 do
+  local set, lastKey = KEYS[2 * i - 1], KEYS[2 * i]
+  local now, status, id = tonumber(ARGV[3 * i]), ARGV[3 * i + 1], ARGV[3 * i + 2]
+  local last = redis.call('GET', lastKey)
+  if last ~= status then
+    redis.call('SET', lastKey, status, 'PX', ARGV[2])
+    if last then redis.call('ZADD', set, now, id) end
+  end
+  redis.call('ZREMRANGEBYSCORE', set, '-inf', now - window)
+  redis.call('PEXPIRE', set, ARGV[2])
+  changes[i] = redis.call('ZCARD', set)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('ZCARD', KEYS[1])`);
+return changes`);
 
 const REASONS: readonly SuppressionReason[] = ['flapping', 'silence', 'maintenance', 'learned'];
 
@@ -141,36 +152,52 @@ export class NoiseFilter {
    * once for all of them.
    */
   async judgeAll(signals: readonly Signal[]): Promise<NoiseVerdict[]> {
-    const silences = await this.silences();
-    const verdicts: NoiseVerdict[] = [];
-    for (const signal of signals) verdicts.push(await this.#judge(signal, signal.observedAt, silences));
+    const [silences, changes] = await Promise.all([this.silences(), this.#recordStatuses(signals)]);
+    const verdicts = signals.map((signal, index) => this.#verdict(signal, changes[index], silences));
+    const suppressed = verdicts.flatMap((verdict, index) =>
+      verdict.suppressed ? [{ reason: verdict.reason, signal: signals[index] as Signal }] : [],
+    );
+    if (suppressed.length > 0) {
+      const counting = this.#connection.multi();
+      for (const { reason, signal } of suppressed) {
+        counting
+          .hincrby(`${this.#key}:since`, reason, 1)
+          .hincrby(`${this.#key}:total`, reason, 1)
+          .zincrby(`${this.#key}:top`, 1, stableHash(signal.fingerprint).slice(0, 16));
+      }
+      await counting.exec();
+    }
     return verdicts;
   }
 
-  async #judge(signal: Signal, now: number, silences: readonly Silence[]): Promise<NoiseVerdict> {
-    const verdict = await this.#verdict(signal, now, silences);
-    if (verdict.suppressed) {
+  /**
+   * Records every alert status change of `signals` in one script call, in order; returns the
+   * changes within the window per signal (undefined for a signal that is not an alert status).
+   */
+  async #recordStatuses(signals: readonly Signal[]): Promise<Array<number | undefined>> {
+    const keys: string[] = [];
+    const args: string[] = [String(this.#flapWindowMs), String(this.#flapWindowMs * 2)];
+    const positions: number[] = [];
+    for (const [index, signal] of signals.entries()) {
+      if (signal.kind !== 'alert' || !signal.status) continue;
       const digest = stableHash(signal.fingerprint).slice(0, 16);
-      await this.#connection
-        .multi()
-        .hincrby(`${this.#key}:since`, verdict.reason, 1)
-        .hincrby(`${this.#key}:total`, verdict.reason, 1)
-        .zincrby(`${this.#key}:top`, 1, digest)
-        .exec();
+      keys.push(`${this.#key}:flap:${digest}`, `${this.#key}:flap-last:${digest}`);
+      args.push(String(signal.observedAt), signal.status, signal.id);
+      positions.push(index);
     }
-    return verdict;
+    const changes: Array<number | undefined> = signals.map(() => undefined);
+    if (positions.length === 0) return changes;
+    const counts = (await FLAP.run(this.#connection, keys, args)) as unknown[];
+    positions.forEach((position, at) => {
+      changes[position] = Number(counts[at]);
+    });
+    return changes;
   }
 
-  async #verdict(signal: Signal, now: number, silences: readonly Silence[]): Promise<NoiseVerdict> {
-    if (signal.kind === 'alert' && signal.status) {
-      const digest = stableHash(signal.fingerprint).slice(0, 16);
-      const changes = Number(
-        await FLAP.run(
-          this.#connection,
-          [`${this.#key}:flap:${digest}`, `${this.#key}:flap-last:${digest}`],
-          [String(now), signal.status, String(this.#flapWindowMs), String(this.#flapWindowMs * 2), signal.id],
-        ),
-      );
+  /** The verdict on a signal at its `observedAt`, given its recorded status changes. */
+  #verdict(signal: Signal, changes: number | undefined, silences: readonly Silence[]): NoiseVerdict {
+    const now = signal.observedAt;
+    if (changes !== undefined) {
       // A resolution is never suppressed: it opens nothing, and an incident the alert joined
       // before it started flapping (or before a silence began) must still be able to clear.
       if (signal.status === 'resolved') return { suppressed: false };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { luaScript } from '../shared/lua-script.js';
 
 /** The recorded result of a step, and whether this call ran it or found it done. */
 export interface StepOutcome<T> {
@@ -6,6 +7,17 @@ export interface StepOutcome<T> {
   /** True when the step had completed before (a redelivered job); the work did not run again. */
   replayed: boolean;
 }
+
+/** A step's recorded result, or else one more start counted: `{1, result}` or `{0, starts}`. */
+const BEGIN = luaScript(`local done = redis.call('HGET', KEYS[1], ARGV[1])
+if done then return {1, done} end
+return {0, redis.call('HINCRBY', KEYS[1], ARGV[1] .. '#started', 1)}`);
+
+/** Records a step's result unless one is there; returns the result that stands, or false for ours. */
+const FINISH = luaScript(`local wrote = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if wrote == 1 then return false end
+return redis.call('HGET', KEYS[1], ARGV[1])`);
 
 /**
  * Durable record of the effectful steps each incident has completed, so a job redelivered after
@@ -46,6 +58,12 @@ export class StepLedger {
     return raw === null ? undefined : (JSON.parse(raw) as { value: T }).value;
   }
 
+  /** The recorded results of several steps in one read, in order (undefined where not completed). */
+  async getMany(incidentKey: string, steps: readonly string[]): Promise<unknown[]> {
+    const raws = await this.#connection.hmget(this.#key(incidentKey), ...steps);
+    return raws.map((raw) => (raw === null ? undefined : (JSON.parse(raw) as { value: unknown }).value));
+  }
+
   /** Every completed step of an incident, by name. */
   async completed(incidentKey: string): Promise<Record<string, unknown>> {
     const all = await this.#connection.hgetall(this.#key(incidentKey));
@@ -68,26 +86,15 @@ export class StepLedger {
     work: (inDoubt: boolean) => Promise<T>,
   ): Promise<StepOutcome<T>> {
     const key = this.#key(incidentKey);
-    // One round trip: the recorded result, and a start counted in case there is none. A start
-    // counted for a step found done is harmless: `inDoubt` is only read when the work runs.
-    const [[readError, done] = [null, null], [countError, starts] = [null, 0]] = ((await this.#connection
-      .pipeline()
-      .hget(key, step)
-      .hincrby(key, `${step}#started`, 1)
-      .exec()) ?? []) as Array<[Error | null, unknown]>;
-    if (readError) throw readError;
-    if (typeof done === 'string') return { value: (JSON.parse(done) as { value: T }).value, replayed: true };
-    if (countError) throw countError;
-    const value = await work(Number(starts) > 1);
+    // One round trip: the recorded result, or else a start counted.
+    const [done, found] = (await BEGIN.run(this.#connection, [key], [step])) as [number, string | number];
+    if (done === 1) return { value: (JSON.parse(String(found)) as { value: T }).value, replayed: true };
+    const value = await work(Number(found) > 1);
     const stored = JSON.stringify({ value: value ?? null });
-    const [[setError, wrote] = [null, 0]] =
-      (await this.#connection.multi().hsetnx(key, step, stored).expire(key, this.#retentionSeconds).exec()) ??
-      [];
-    if (setError) throw setError;
-    if (wrote === 0) {
-      const first = await this.#connection.hget(key, step);
-      if (first !== null) return { value: (JSON.parse(first) as { value: T }).value, replayed: true };
-    }
+    const first = (await FINISH.run(this.#connection, [key], [step, stored, this.#retentionSeconds])) as
+      string | null;
+    if (typeof first === 'string')
+      return { value: (JSON.parse(first) as { value: T }).value, replayed: true };
     await this.#onRecorded?.(incidentKey, step);
     return { value, replayed: false };
   }

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { serviceId, sloId } from '../../src/graph/ids.js';
+import { NoiseFilter } from '../../src/loop/noise.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
 import { waitFor } from '../kit/daemon.js';
 import { testPrefix } from '../kit/prefix.js';
@@ -83,6 +85,53 @@ describe('noise', () => {
     // the first two episodes opened incidents; once flapping, the re-firings opened none
     const incidents = await loop.pipeline.incidents.list();
     expect(incidents.map((one) => one.title)).toEqual(['Flappy is firing', 'Flappy is firing']);
+  });
+
+  it('judges a batch in order: an alert flapping within one delivery is caught signal by signal', async () => {
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    cleanups.push(async () => {
+      redis.disconnect();
+    });
+    const noise = new NoiseFilter({
+      connection: redis,
+      prefix: `${testPrefix(import.meta.filename)}:batch`,
+      flapThreshold: 3,
+      flapWindowMs: 60_000,
+    });
+    const start = Date.now();
+    const batch = [
+      ...Array.from({ length: 8 }, (_, index) =>
+        makeSignal({
+          fingerprint: 'FlappyBatch',
+          status: index % 2 === 0 ? 'firing' : 'resolved',
+          observedAt: start + index,
+        }),
+      ),
+      makeSignal({ fingerprint: 'Steady', observedAt: start }),
+      makeSignal({ fingerprint: 'AnEvent', kind: 'event', observedAt: start }),
+    ];
+    const verdicts = await noise.judgeAll(batch);
+    // changes 1..7: the 5th and 7th signals (firings, 4th and 6th change) exceed 3; resolutions pass
+    expect(verdicts.map((verdict) => verdict.suppressed)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(verdicts[4]).toMatchObject({
+      reason: 'flapping',
+      detail: '4 status changes within 60000 ms (limit 3)',
+    });
+    const digest = await noise.digest();
+    expect(digest.since.flapping).toBe(2);
+    expect(digest.top).toEqual([{ fingerprint: expect.any(String) as string, count: 2 }]);
+    expect(await noise.lastStatus('FlappyBatch')).toBe('resolved');
   });
 
   it('logs a digest of what was suppressed on a schedule, each signal counted in one digest', async () => {

@@ -22,12 +22,11 @@ export const executeStage: LoopStage<typeof executePayload, LoopContext> = {
     const { value } = await context.ledger.once<Step>(incidentKey, `execute-${step}`, async (inDoubt) => {
       const incident = await mustGet(context, incidentKey);
       if (incident.state !== 'acting' || incident.round !== round) return { stale: true };
-      const investigation = await context.ledger.get<{ result: InvestigationResult }>(
-        incidentKey,
+      const [investigation, decision] = (await context.ledger.getMany(incidentKey, [
         `investigate-${round}`,
-      );
+        `decide-${step}`,
+      ])) as [{ result: InvestigationResult } | undefined, Decision | undefined];
       const proposal = investigation?.result.proposals[proposalIndex];
-      const decision = await context.ledger.get<Decision>(incidentKey, `decide-${step}`);
       if (!proposal || !decision)
         throw new Error(`no proposal ${proposalIndex} recorded for ${incidentKey} round ${round}`);
       const allowed: Decision =
@@ -46,11 +45,10 @@ export const executeStage: LoopStage<typeof executePayload, LoopContext> = {
       context.logger.info({ incidentKey, step }, 'stale execute job; nothing to do');
       return undefined;
     }
-    const incident = await mustGet(context, incidentKey);
     if (value.outcome.outcome === 'failed') {
       return escalate(
         context,
-        incident,
+        await mustGet(context, incidentKey),
         round,
         `the action failed: ${JSON.stringify(value.outcome.detail)}`,
         actor,

@@ -21,6 +21,7 @@ export const respondStage: LoopStage<typeof roundPayload, LoopContext> = {
   name: 'respond',
   payload: roundPayload,
   async handle({ incidentKey, round }, context, signal) {
+    let investigation: InvestigationResult | undefined;
     const { value: plan } = await context.ledger.once<ResponsePlan>(
       incidentKey,
       `respond-${round}`,
@@ -28,13 +29,14 @@ export const respondStage: LoopStage<typeof roundPayload, LoopContext> = {
         const incident = await mustGet(context, incidentKey);
         if (incident.state !== 'investigating' || incident.round !== round)
           return { stale: true, decisions: [] };
-        const investigation = await context.ledger.get<{ stale: false; result: InvestigationResult }>(
+        const recorded = await context.ledger.get<{ stale: false; result: InvestigationResult }>(
           incidentKey,
           `investigate-${round}`,
         );
-        if (!investigation) throw new Error(`no investigation recorded for ${incidentKey} round ${round}`);
+        if (!recorded) throw new Error(`no investigation recorded for ${incidentKey} round ${round}`);
+        investigation = recorded.result;
         const decisions: Decision[] = [];
-        for (const [index, proposal] of investigation.result.proposals.entries()) {
+        for (const [index, proposal] of recorded.result.proposals.entries()) {
           const step = `${round}-${index}`;
           const { value } = await context.ledger.once(incidentKey, `decide-${step}`, (inDoubt) =>
             context.deps.respond(
@@ -49,7 +51,11 @@ export const respondStage: LoopStage<typeof roundPayload, LoopContext> = {
       },
     );
     if (plan.stale) return undefined;
-    return act(context, incidentKey, round, plan.decisions, signal);
+    // A replayed plan did not read the investigation: read it now.
+    investigation ??= (
+      await context.ledger.get<{ result: InvestigationResult }>(incidentKey, `investigate-${round}`)
+    )?.result;
+    return act(context, incidentKey, round, investigation?.proposals ?? [], plan.decisions, signal);
   },
 };
 
@@ -57,14 +63,10 @@ async function act(
   context: LoopContext,
   incidentKey: string,
   round: number,
+  proposals: InvestigationResult['proposals'],
   decisions: readonly Decision[],
   signal: AbortSignal,
 ): Promise<NextJob | undefined> {
-  const investigation = await context.ledger.get<{ result: InvestigationResult }>(
-    incidentKey,
-    `investigate-${round}`,
-  );
-  const proposals = investigation?.result.proposals ?? [];
   const describe = (index: number): string => {
     const proposal = proposals[index];
     return proposal
