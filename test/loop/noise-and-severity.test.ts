@@ -90,7 +90,7 @@ describe('noise', () => {
   it('judges a batch in order: an alert flapping within one delivery is caught signal by signal', async () => {
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     cleanups.push(async () => {
-      redis.disconnect();
+      await redis.quit();
     });
     const noise = new NoiseFilter({
       connection: redis,
