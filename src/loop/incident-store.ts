@@ -142,12 +142,31 @@ export class IncidentStore {
     );
   }
 
-  /** Opens the incident `input.key`, or returns it unchanged when it exists (`created: false`). */
-  open(input: OpenIncident): Promise<{ incident: Incident; created: boolean }> {
+  /**
+   * Opens the incident `input.key` with `input.signal`, or finds it (`created: false`). `joining`
+   * signals are attached in the same lock and write (see `attachSignals`): after the opening one
+   * when the incident is new; when it exists, the opening signal is attached before them, unless
+   * the incident is resolved, which is returned unchanged.
+   */
+  open(
+    input: OpenIncident,
+    joining: readonly AttachedSignal[] = [],
+  ): Promise<{ incident: Incident; created: boolean }> {
     return this.#mutex.run(`incident:${input.key}`, async () => {
-      const existing = await this.get(input.key);
-      if (existing) return { incident: existing, created: false };
       const id = graphIncidentId(input.key);
+      const found = await this.#graph.get(id);
+      if (found?.kind === 'Incident') {
+        const events = await this.#graph.events(id, { limit: 5_000 });
+        const existing = this.#read(found, events);
+        if (existing.state === 'resolved') return { incident: existing, created: false };
+        const first: AttachedSignal = {
+          signal: input.signal,
+          entityIds: input.entityIds,
+          ...(input.alertId ? { alertId: input.alertId } : {}),
+          by: input.by,
+        };
+        return { incident: await this.#attach(existing, found, events, [first, ...joining]), created: false };
+      }
       const now = this.#clock.now();
       const { signal } = input;
       const symptoms = input.entityIds.filter((entityId) => entityId !== input.alertId);
@@ -186,7 +205,9 @@ export class IncidentStore {
         properties: entity.properties as Entity['properties'],
         provenance: { source: SOURCE, confidence: 1, firstSeen: now, lastSeen: now },
       };
-      return { incident: this.#read(written, timeline), created: true };
+      const incident = this.#read(written, timeline);
+      if (joining.length === 0) return { incident, created: true };
+      return { incident: await this.#attach(incident, written, timeline, joining), created: true };
     });
   }
 
@@ -224,59 +245,69 @@ export class IncidentStore {
    * fingerprint joining for the first time. Returns the incident after the change.
    */
   attachSignals(keyOrId: string, signals: readonly AttachedSignal[]): Promise<Incident> {
-    return this.#update(keyOrId, async (incident, entity, events) => {
-      const fingerprints = strings(entity.properties.fingerprints);
-      const statuses = strings(entity.properties.fingerprintStatus);
-      const now = this.#clock.now();
-      const joined: TimelineNote[] = [];
-      let signalIds = strings(entity.properties.signalIds);
-      let entityIds = [...incident.entityIds];
-      const symptomLinks = new Set<string>();
-      const alertLinks = new Set<string>();
-      for (const { signal, entityIds: touched, alertId, by } of signals) {
-        const digest = fingerprintDigest(signal.fingerprint);
-        const index = fingerprints.indexOf(digest);
-        const status = signal.status ?? 'firing';
-        if (index === -1) {
-          if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
-            fingerprints.push(digest);
-            statuses.push(status);
-          }
-          joined.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
-        } else {
-          statuses[index] = status;
+    return this.#update(keyOrId, (incident, entity, events) =>
+      this.#attach(incident, entity, events, signals),
+    );
+  }
+
+  /** `attachSignals` on an incident read under its lock. */
+  async #attach(
+    incident: Incident,
+    entity: Entity,
+    events: readonly GraphEvent[],
+    signals: readonly AttachedSignal[],
+  ): Promise<Incident> {
+    const fingerprints = strings(entity.properties.fingerprints);
+    const statuses = strings(entity.properties.fingerprintStatus);
+    const now = this.#clock.now();
+    const joined: TimelineNote[] = [];
+    let signalIds = strings(entity.properties.signalIds);
+    let entityIds = [...incident.entityIds];
+    const symptomLinks = new Set<string>();
+    const alertLinks = new Set<string>();
+    for (const { signal, entityIds: touched, alertId, by } of signals) {
+      const digest = fingerprintDigest(signal.fingerprint);
+      const index = fingerprints.indexOf(digest);
+      const status = signal.status ?? 'firing';
+      if (index === -1) {
+        if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
+          fingerprints.push(digest);
+          statuses.push(status);
         }
-        const symptoms = touched.filter((entityId) => entityId !== alertId);
-        signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
-        entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
-        for (const symptom of symptoms) symptomLinks.add(symptom);
-        if (alertId) alertLinks.add(alertId);
+        joined.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
+      } else {
+        statuses[index] = status;
       }
-      const seq = number(entity.properties.timelineSeq);
-      const added =
-        joined.length > 0
-          ? await this.#recordTimeline(
-              entity.id,
-              seq,
-              joined.map((note) => ({ kind: 'note' as const, ...note })),
-            )
-          : [];
-      const properties = {
-        fingerprints,
-        fingerprintStatus: statuses,
-        signalIds,
-        entityIds,
-        updatedAt: now,
-        timelineSeq: seq + joined.length,
-      };
-      await this.#write(entity, properties);
-      await this.#link(
-        entity.id,
-        [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
-        [...alertLinks],
-      );
-      return this.#written(entity, properties, events, added);
-    });
+      const symptoms = touched.filter((entityId) => entityId !== alertId);
+      signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
+      entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
+      for (const symptom of symptoms) symptomLinks.add(symptom);
+      if (alertId) alertLinks.add(alertId);
+    }
+    const seq = number(entity.properties.timelineSeq);
+    const added =
+      joined.length > 0
+        ? await this.#recordTimeline(
+            entity.id,
+            seq,
+            joined.map((note) => ({ kind: 'note' as const, ...note })),
+          )
+        : [];
+    const properties = {
+      fingerprints,
+      fingerprintStatus: statuses,
+      signalIds,
+      entityIds,
+      updatedAt: now,
+      timelineSeq: seq + joined.length,
+    };
+    await this.#write(entity, properties);
+    await this.#link(
+      entity.id,
+      [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
+      [...alertLinks],
+    );
+    return this.#written(entity, properties, events, added);
   }
 
   /** Appends a note to the timeline. */

@@ -73,4 +73,56 @@ describe('incident store writes', () => {
       await graph.close();
     }
   });
+  it('opens with joining signals in one write, attaches all to an open incident, none to a resolved one', async () => {
+    const graph = await openGraph(tempDir());
+    try {
+      const store = new IncidentStore({ graph, clock: systemClock });
+      const write = placeholderSignalWriter(graph);
+      const signals = ['GroupA', 'GroupB', 'GroupC', 'GroupD'].map((fingerprint, index) =>
+        makeSignal({ fingerprint, entities: [podRef(`group-${index}`)] }),
+      );
+      const ids = await Promise.all(signals.map(async (signal) => (await write(signal)).entityIds));
+      const part = (index: number) => {
+        const entityIds = ids[index] ?? [];
+        const alertId = entityIds.find((id) => id.startsWith('alert:'));
+        return {
+          signal: signals[index] as (typeof signals)[number],
+          entityIds: entityIds.filter((id) => id !== alertId),
+          ...(alertId ? { alertId } : {}),
+          by,
+        };
+      };
+      const key = incidentKeyFor(signals[0] as (typeof signals)[number]);
+      const opening = (index: number) => ({ ...part(index), key, severity: 'warning' as const });
+
+      const created = await store.open(opening(0), [part(1)]);
+      expect(created.created).toBe(true);
+      expect(created.incident).toEqual(await store.get(key));
+      expect([...created.incident.signals.keys()]).toHaveLength(2);
+      expect(created.incident.notes.map((note) => note.what)).toEqual(['opened', 'signal-attached']);
+      expect(created.incident.entityIds).toEqual(
+        expect.arrayContaining([...part(0).entityIds, ...part(1).entityIds]),
+      );
+
+      // Found open: the opening signal is attached too, before the others.
+      const found = await store.open(opening(2), [part(3)]);
+      expect(found.created).toBe(false);
+      expect(found.incident).toEqual(await store.get(key));
+      expect([...found.incident.signals.keys()]).toHaveLength(4);
+      expect(found.incident.notes.slice(-2).map((note) => note.reason)).toEqual([
+        signals[2]?.summary,
+        signals[3]?.summary,
+      ]);
+
+      await store.transition(key, 'resolved', by, 'cleared');
+      const before = await store.get(key);
+      const late = makeSignal({ fingerprint: 'GroupLate', entities: [podRef('group-late')] });
+      const resolved = await store.open({ ...opening(0), signal: late }, [part(1)]);
+      expect(resolved.created).toBe(false);
+      expect(resolved.incident).toEqual(before);
+      expect(await store.get(key)).toEqual(before);
+    } finally {
+      await graph.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { allSignalsCleared, type IncidentState } from '../incident-lifecycle.js';
-import { fingerprintDigest } from '../incident-store.js';
+import { fingerprintDigest, type AttachedSignal } from '../incident-store.js';
 import { batchKey } from '../../ingest/sink.js';
 import { detectPayload, loopJobId, type DetectItem } from '../payloads.js';
 import type { Signal } from '../../ingest/signal.js';
@@ -175,42 +175,41 @@ async function joinIncident(
         return assessSeverity(context.graph, signal, symptoms, trend, context.severity);
       }),
     );
-    const opened = await context.store.open({
-      key,
-      signal: first.signal,
-      severity: first.signal.severity,
-      entityIds: first.symptoms,
-      ...(first.alertId ? { alertId: first.alertId } : {}),
-      by: { kind: 'signal', id: first.signal.id },
+    const attached = ({ signal, symptoms, alertId }: Part): AttachedSignal => ({
+      signal,
+      entityIds: symptoms,
+      ...(alertId ? { alertId } : {}),
+      by: { kind: 'signal', id: signal.id },
     });
+    // One write opens the incident with the first signal (or finds it) and attaches the others.
+    const opened = await context.store.open(
+      {
+        key,
+        signal: first.signal,
+        severity: first.signal.severity,
+        entityIds: first.symptoms,
+        ...(first.alertId ? { alertId: first.alertId } : {}),
+        by: { kind: 'signal', id: first.signal.id },
+      },
+      group.slice(1).map(attached),
+    );
     let incident = opened.incident;
-    let joining = group;
     if (opened.created) {
       context.metrics?.signals.inc({ outcome: 'opened' });
       context.logger.info({ incidentId: incident.id, signalId: first.signal.id }, 'incident opened');
-      joining = group.slice(1);
+      if (group.length > 1) context.metrics?.signals.inc({ outcome: 'joined' }, group.length - 1);
     } else if (incident.state === 'resolved') {
       // The index pointed at a closed incident (a forget that did not finish, or these signals
       // were placed just before the incident resolved, so their own entries are not among the
-      // incident's): clear them, these signals' too, and retry.
+      // incident's): clear them, these signals' too, and retry. Nothing was attached.
       await context.correlator.forget(
         key,
         [...incident.signals.keys(), ...group.map(({ signal }) => fingerprintDigest(signal.fingerprint))],
         [...incident.entityIds, ...group.flatMap(({ symptoms }) => symptoms)],
       );
       throw new ClosedIncident(`correlation index pointed at closed incident ${key}; retrying`);
-    }
-    if (joining.length > 0) {
-      incident = await context.store.attachSignals(
-        key,
-        joining.map(({ signal, symptoms, alertId }) => ({
-          signal,
-          entityIds: symptoms,
-          ...(alertId ? { alertId } : {}),
-          by: { kind: 'signal' as const, id: signal.id },
-        })),
-      );
-      context.metrics?.signals.inc({ outcome: 'joined' }, joining.length);
+    } else {
+      context.metrics?.signals.inc({ outcome: 'joined' }, group.length);
     }
     for (const assessment of assessments) incident = await raise(context, incident, assessment);
     return { next: (await settle(context, incident, last.signal.id)) ?? null };
