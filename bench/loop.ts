@@ -14,10 +14,11 @@
  * signals submitted at once; signalsPerSec is how fast the loop got through them, so it can be
  * compared with raw BullMQ, which is also measured flat out.
  *
- * The dependencies are trivial: the graph writer is the placeholder writer, investigate only
- * records when it was first called (standing in for the first diagnostic tool call), the policy
- * says autonomous, execute, verify and learn succeed at once. So the figures measure the loop's
- * own cost: queues, the graph, locks and the step ledger. The raw baseline, in the same run on
+ * Signals are written to the graph by the daemon's own writer (`writeSignal`); the other
+ * dependencies are trivial: investigate only records when it was first called (standing in for
+ * the first diagnostic tool call), the policy says autonomous, execute, verify and learn succeed
+ * at once. So the figures measure the loop's own cost: queues, the graph, locks and the step
+ * ledger. The raw baseline, in the same run on
  * the same Redis: plain BullMQ `add` + a worker that does nothing, seven jobs per signal, same
  * concurrency. With `--json`, stdout is exactly one JSON object; details go to stderr.
  */
@@ -36,7 +37,7 @@ import { createQueueSink } from '../src/ingest/queue-sink.js';
 import { signalId, type Signal } from '../src/ingest/signal.js';
 import { createPipeline } from '../src/loop/pipeline.js';
 import type { LoopDeps } from '../src/loop/pipeline-types.js';
-import { placeholderSignalWriter } from '../src/loop/signal-writer.js';
+import { writeSignal } from '../src/ingest/graph-writer.js';
 import { startStageWorker } from '../src/loop/stage.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
@@ -205,7 +206,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   let latencies: number[] = [];
   const investigated = new Set<string>();
   const deps: LoopDeps = {
-    persistSignal: placeholderSignalWriter(graph),
+    persistSignal: (signal) => writeSignal(graph, signal, { clock: systemClock }),
     investigate: (input) => {
       const at = Date.now();
       if (!investigated.has(input.incidentId)) {
