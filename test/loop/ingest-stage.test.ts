@@ -55,7 +55,7 @@ describe('ingest stage', () => {
       // the other alerts did not wait for the slow one
       expect(log.indexOf('end One firing')).toBeLessThan(log.indexOf('end Twice firing'));
       expect(next).toMatchObject({ stage: 'detect', payload: { v: 2 } });
-      const items = (next as { payload: { items: Array<{ signal: Signal }> } }).payload.items;
+      const items = (next as unknown as { payload: { items: Array<{ signal: Signal }> } }).payload.items;
       expect(items.map((item) => item.signal.id)).toEqual(delivery.map((signal) => signal.id));
     } finally {
       await graph.close();
