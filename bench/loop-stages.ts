@@ -1,0 +1,229 @@
+/**
+ * Per-stage cost of the loop: `npx tsx bench/loop-stages.ts [--signals 2000] [--per-incident 10]
+ * [--rounds 3] [--concurrency 8] [--redis-url redis://127.0.0.1:6379] [--json]`.
+ *
+ * Runs each stage's handler directly, without BullMQ: every job of a stage for all the incidents
+ * (at most `concurrency` at once), then every job that produced for the next stage, and so on.
+ * Each round has fresh alert groups of `per-incident` signals on one pod (one incident per group);
+ * the figures are those of the last round, when the code is warm. It answers where a signal's CPU
+ * goes, stage by stage; bench/loop.ts measures the whole loop with its queues.
+ *
+ * The dependencies are those of bench/loop.ts: the daemon's graph writer, the other dependencies
+ * trivial. With `--json`, stdout is one JSON object: per stage, jobs and CPU ms per job and per
+ * signal.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
+import { k8sId } from '../src/graph/ids.js';
+import { writeSignal } from '../src/ingest/graph-writer.js';
+import { signalId, type Signal } from '../src/ingest/signal.js';
+import { Correlator } from '../src/loop/correlation.js';
+import { IncidentStore } from '../src/loop/incident-store.js';
+import { redisMutex } from '../src/loop/mutex.js';
+import { NoiseFilter } from '../src/loop/noise.js';
+import type { LoopDeps } from '../src/loop/pipeline-types.js';
+import type { NextJob } from '../src/loop/stage.js';
+import type { LoopContext } from '../src/loop/stages/context.js';
+import { detectStage } from '../src/loop/stages/detect.js';
+import { executeStage } from '../src/loop/stages/execute.js';
+import { ingestStage } from '../src/loop/stages/ingest.js';
+import { investigateStage } from '../src/loop/stages/investigate.js';
+import { learnStage } from '../src/loop/stages/learn.js';
+import { respondStage } from '../src/loop/stages/respond.js';
+import { verifyStage } from '../src/loop/stages/verify.js';
+import { StepLedger } from '../src/loop/step-ledger.js';
+import { systemClock } from '../src/shared/clock.js';
+import { silentLogger } from '../src/shared/logger.js';
+
+interface Stage {
+  payload: { parse(input: unknown): unknown };
+  handle(
+    payload: never,
+    context: LoopContext,
+    signal: AbortSignal,
+  ): Promise<NextJob | readonly NextJob[] | undefined>;
+}
+
+const STAGES: Record<string, Stage> = {
+  ingest: ingestStage,
+  detect: detectStage,
+  investigate: investigateStage,
+  respond: respondStage,
+  execute: executeStage,
+  verify: verifyStage,
+  learn: learnStage,
+};
+
+function options(): {
+  signals: number;
+  perIncident: number;
+  rounds: number;
+  concurrency: number;
+  redisUrl: string;
+  json: boolean;
+} {
+  const { values } = parseArgs({
+    options: {
+      signals: { type: 'string', default: '2000' },
+      'per-incident': { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '8' },
+      'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const number = (name: string, text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
+    return value;
+  };
+  return {
+    signals: number('signals', values.signals),
+    perIncident: number('per-incident', values['per-incident']),
+    rounds: number('rounds', values.rounds),
+    concurrency: number('concurrency', values.concurrency),
+    redisUrl: values['redis-url'],
+    json: values.json,
+  };
+}
+
+function signal(run: string, index: number, perIncident: number): Signal {
+  const fingerprint = `stages-${run}-${index}`;
+  const pod = `stages-${run}-${Math.floor(index / perIncident)}`;
+  const now = Date.now();
+  return {
+    v: 1,
+    id: signalId('alertmanager', fingerprint, 'firing', now),
+    source: 'alertmanager',
+    kind: 'alert',
+    fingerprint,
+    status: 'firing',
+    severity: 'warning',
+    entities: [
+      { kind: 'Pod', id: k8sId('bench', 'shop', 'Pod', pod), name: pod, namespace: 'shop', cluster: 'bench' },
+    ],
+    observedAt: now,
+    receivedAt: now,
+    summary: `${pod} is down (${index % perIncident})`,
+    attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
+    raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
+  };
+}
+
+/** Runs `work` over `items`, at most `limit` at once; results in item order. */
+async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+async function main(): Promise<void> {
+  const settings = options();
+  const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-stages-'));
+  const logger = silentLogger();
+  const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
+  const state = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+  const prefix = `nsbench:stages:${Date.now().toString(36)}`;
+  const deps: LoopDeps = {
+    persistSignal: (one) => writeSignal(graph, one, { clock: systemClock }),
+    investigate: () =>
+      Promise.resolve({
+        proposals: [
+          {
+            action: 'rollout-restart',
+            target: { kind: 'Deployment', name: 'bench' },
+            params: {},
+            rationale: 'bench',
+          },
+        ],
+        report: { markdown: '', json: null },
+        firstToolCallAt: Date.now(),
+      }),
+    respond: () => Promise.resolve({ mode: 'autonomous', reason: 'bench' }),
+    execute: () => Promise.resolve({ outcome: 'done', detail: null }),
+    verify: () => Promise.resolve({ ok: true, detail: null }),
+    escalate: () => Promise.resolve(),
+    learn: () => Promise.resolve(),
+  };
+  const context: LoopContext = {
+    deps,
+    store: new IncidentStore({ graph, clock: systemClock, mutex: redisMutex({ connection: state, prefix }) }),
+    ledger: new StepLedger({ connection: state, prefix }),
+    noise: new NoiseFilter({ connection: state, prefix }),
+    correlator: new Correlator({ connection: state, prefix, graph }),
+    graph,
+    clock: systemClock,
+    logger,
+    severity: {},
+    verifyDelayMs: 0,
+    transientHoldMs: 0,
+  };
+  const abort = new AbortController();
+  let stages: Record<string, { jobs: number; cpuMsPerJob: number; cpuMsPerSignal: number }> = {};
+  for (let round = 0; round < settings.rounds; round++) {
+    stages = {};
+    const run = `${Date.now().toString(36)}r${round}`;
+    let jobs: Array<{ stage: string; payload: unknown }> = [];
+    for (let start = 0; start < settings.signals; start += settings.perIncident) {
+      const group: Signal[] = [];
+      for (let index = start; index < Math.min(settings.signals, start + settings.perIncident); index++)
+        group.push(signal(run, index, settings.perIncident));
+      jobs.push({ stage: 'ingest', payload: { v: 2, signals: group } });
+    }
+    while (jobs.length > 0) {
+      const name = jobs[0]?.stage ?? '';
+      const stage = STAGES[name];
+      if (!stage) throw new Error(`no stage ${name}`);
+      const cpu = process.cpuUsage();
+      // As the worker does: the payload is checked, then handled.
+      const next = await pool(jobs, settings.concurrency, (job) =>
+        stage.handle(stage.payload.parse(job.payload) as never, context, abort.signal),
+      );
+      const used = process.cpuUsage(cpu);
+      const ms = (used.user + used.system) / 1000;
+      stages[name] = {
+        jobs: jobs.length,
+        cpuMsPerJob: Number((ms / jobs.length).toFixed(3)),
+        cpuMsPerSignal: Number((ms / settings.signals).toFixed(3)),
+      };
+      jobs = next.flatMap((one): NextJob[] =>
+        one === undefined ? [] : Array.isArray(one) ? [...(one as readonly NextJob[])] : [one as NextJob],
+      );
+      if (jobs.some((job) => job.stage !== jobs[0]?.stage))
+        throw new Error(
+          `jobs of several stages at once: ${[...new Set(jobs.map((job) => job.stage))].join(', ')}`,
+        );
+    }
+  }
+  const total = Object.values(stages).reduce((sum, stage) => sum + stage.cpuMsPerSignal, 0);
+  const result = {
+    signals: settings.signals,
+    perIncident: settings.perIncident,
+    concurrency: settings.concurrency,
+    stages,
+    cpuMsPerSignal: Number(total.toFixed(3)),
+    note: 'each stage handler alone, without BullMQ; the last of the rounds',
+  };
+  await graph.close();
+  const keys = await state.keys(`${prefix}:*`);
+  for (let index = 0; index < keys.length; index += 500) await state.del(...keys.slice(index, index + 500));
+  state.disconnect();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stderr.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+await main();
