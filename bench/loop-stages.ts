@@ -12,21 +12,17 @@
  * trivial. With `--json`, stdout is one JSON object: per stage, jobs and CPU ms per job and per
  * signal.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
-import { k8sId } from '../src/graph/ids.js';
-import { writeSignal } from '../src/ingest/graph-writer.js';
-import { signalId, type Signal } from '../src/ingest/signal.js';
+import type { Signal } from '../src/ingest/signal.js';
 import { Correlator } from '../src/loop/correlation.js';
 import { IncidentStore } from '../src/loop/incident-store.js';
 import { redisMutex } from '../src/loop/mutex.js';
 import { NoiseFilter } from '../src/loop/noise.js';
-import type { LoopDeps } from '../src/loop/pipeline-types.js';
 import type { NextJob } from '../src/loop/stage.js';
 import type { LoopContext } from '../src/loop/stages/context.js';
 import { detectStage } from '../src/loop/stages/detect.js';
@@ -39,6 +35,7 @@ import { verifyStage } from '../src/loop/stages/verify.js';
 import { StepLedger } from '../src/loop/step-ledger.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { benchDeps, benchSignal, positiveWholeNumber, runBench } from './loop-kit.js';
 
 interface Stage {
   payload: { parse(input: unknown): unknown };
@@ -77,41 +74,13 @@ function options(): {
       json: { type: 'boolean', default: false },
     },
   });
-  const number = (name: string, text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
-    return value;
-  };
   return {
-    signals: number('signals', values.signals),
-    perIncident: number('per-incident', values['per-incident']),
-    rounds: number('rounds', values.rounds),
-    concurrency: number('concurrency', values.concurrency),
+    signals: positiveWholeNumber('signals', values.signals),
+    perIncident: positiveWholeNumber('per-incident', values['per-incident']),
+    rounds: positiveWholeNumber('rounds', values.rounds),
+    concurrency: positiveWholeNumber('concurrency', values.concurrency),
     redisUrl: values['redis-url'],
     json: values.json,
-  };
-}
-
-function signal(run: string, index: number, perIncident: number): Signal {
-  const fingerprint = `stages-${run}-${index}`;
-  const pod = `stages-${run}-${Math.floor(index / perIncident)}`;
-  const now = Date.now();
-  return {
-    v: 1,
-    id: signalId('alertmanager', fingerprint, 'firing', now),
-    source: 'alertmanager',
-    kind: 'alert',
-    fingerprint,
-    status: 'firing',
-    severity: 'warning',
-    entities: [
-      { kind: 'Pod', id: k8sId('bench', 'shop', 'Pod', pod), name: pod, namespace: 'shop', cluster: 'bench' },
-    ],
-    observedAt: now,
-    receivedAt: now,
-    summary: `${pod} is down (${index % perIncident})`,
-    attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
-    raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
   };
 }
 
@@ -137,29 +106,8 @@ async function main(): Promise<void> {
   const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
   const state = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `nsbench:stages:${Date.now().toString(36)}`;
-  const deps: LoopDeps = {
-    persistSignal: (one) => writeSignal(graph, one, { clock: systemClock }),
-    investigate: () =>
-      Promise.resolve({
-        proposals: [
-          {
-            action: 'rollout-restart',
-            target: { kind: 'Deployment', name: 'bench' },
-            params: {},
-            rationale: 'bench',
-          },
-        ],
-        report: { markdown: '', json: null },
-        firstToolCallAt: Date.now(),
-      }),
-    respond: () => Promise.resolve({ mode: 'autonomous', reason: 'bench' }),
-    execute: () => Promise.resolve({ outcome: 'done', detail: null }),
-    verify: () => Promise.resolve({ ok: true, detail: null }),
-    escalate: () => Promise.resolve(),
-    learn: () => Promise.resolve(),
-  };
   const context: LoopContext = {
-    deps,
+    deps: benchDeps(graph),
     store: new IncidentStore({ graph, clock: systemClock, mutex: redisMutex({ connection: state, prefix }) }),
     ledger: new StepLedger({ connection: state, prefix }),
     noise: new NoiseFilter({ connection: state, prefix }),
@@ -180,7 +128,7 @@ async function main(): Promise<void> {
     for (let start = 0; start < settings.signals; start += settings.perIncident) {
       const group: Signal[] = [];
       for (let index = start; index < Math.min(settings.signals, start + settings.perIncident); index++)
-        group.push(signal(run, index, settings.perIncident));
+        group.push(benchSignal(run, index, settings.perIncident, Date.now()));
       jobs.push({ stage: 'ingest', payload: { v: 2, signals: group } });
     }
     while (jobs.length > 0) {
@@ -226,4 +174,4 @@ async function main(): Promise<void> {
   else process.stderr.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-await main();
+await runBench(main);

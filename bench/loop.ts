@@ -22,7 +22,6 @@
  * the same Redis: plain BullMQ `add` + a worker that does nothing, seven jobs per signal, same
  * concurrency. With `--json`, stdout is exactly one JSON object; details go to stderr.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +31,13 @@ import { Queue, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { Redis } from 'ioredis';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
-import { k8sId } from '../src/graph/ids.js';
 import { createQueueSink } from '../src/ingest/queue-sink.js';
-import { signalId, type Signal } from '../src/ingest/signal.js';
+import type { Signal } from '../src/ingest/signal.js';
 import { createPipeline } from '../src/loop/pipeline.js';
-import type { LoopDeps } from '../src/loop/pipeline-types.js';
-import { writeSignal } from '../src/ingest/graph-writer.js';
 import { startStageWorker } from '../src/loop/stage.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { benchDeps, benchSignal, positiveWholeNumber, runBench, UsageError } from './loop-kit.js';
 
 interface Options {
   rate: number;
@@ -66,17 +63,12 @@ function options(): Options {
     },
   });
   const cases = { both: ['storm', 'worst'], storm: ['storm'], worst: ['worst'] } as const;
-  if (!(values.case in cases)) throw new Error('--case must be storm, worst or both');
-  const number = (name: string, text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
-    return value;
-  };
+  if (!(values.case in cases)) throw new UsageError('--case must be storm, worst or both');
   return {
-    rate: number('rate', values.rate),
-    seconds: number('seconds', values.seconds),
-    concurrency: number('concurrency', values.concurrency),
-    perIncident: number('per-incident', values['per-incident']),
+    rate: positiveWholeNumber('rate', values.rate),
+    seconds: positiveWholeNumber('seconds', values.seconds),
+    concurrency: positiveWholeNumber('concurrency', values.concurrency),
+    perIncident: positiveWholeNumber('per-incident', values['per-incident']),
     redisUrl: values['redis-url'],
     json: values.json,
     cases: new Set(cases[values.case as keyof typeof cases]),
@@ -91,29 +83,6 @@ function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
-/** Signal `index`; signals `perIncident` apart in index share a pod (one alert group). */
-function signal(index: number, now: number, run: string, perIncident: number): Signal {
-  const fingerprint = `bench-${run}-${index}`;
-  const pod = `bench-${run}-${Math.floor(index / perIncident)}`;
-  return {
-    v: 1,
-    id: signalId('alertmanager', fingerprint, 'firing', now),
-    source: 'alertmanager',
-    kind: 'alert',
-    fingerprint,
-    status: 'firing',
-    severity: 'warning',
-    entities: [
-      { kind: 'Pod', id: k8sId('bench', 'shop', 'Pod', pod), name: pod, namespace: 'shop', cluster: 'bench' },
-    ],
-    observedAt: now,
-    receivedAt: now,
-    summary: `${pod} is down (${index % perIncident})`,
-    attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
-    raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
-  };
 }
 
 async function raw(redisUrl: string, prefix: string, jobs: number, concurrency: number): Promise<number> {
@@ -205,37 +174,17 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   let learned = 0;
   let latencies: number[] = [];
   const investigated = new Set<string>();
-  const deps: LoopDeps = {
-    persistSignal: (signal) => writeSignal(graph, signal, { clock: systemClock }),
-    investigate: (input) => {
-      const at = Date.now();
-      if (!investigated.has(input.incidentId)) {
-        investigated.add(input.incidentId);
-        const received = Math.min(...input.signals.map((one) => one.receivedAt));
-        if (Number.isFinite(received)) latencies.push(at - received);
-      }
-      return Promise.resolve({
-        proposals: [
-          {
-            action: 'rollout-restart',
-            target: { kind: 'Deployment', name: 'bench' },
-            params: {},
-            rationale: 'bench',
-          },
-        ],
-        report: { markdown: '', json: null },
-        firstToolCallAt: at,
-      });
+  const deps = benchDeps(graph, {
+    onInvestigate: (input, at) => {
+      if (investigated.has(input.incidentId)) return;
+      investigated.add(input.incidentId);
+      const received = Math.min(...input.signals.map((one) => one.receivedAt));
+      if (Number.isFinite(received)) latencies.push(at - received);
     },
-    respond: () => Promise.resolve({ mode: 'autonomous', reason: 'bench' }),
-    execute: () => Promise.resolve({ outcome: 'done', detail: null }),
-    verify: () => Promise.resolve({ ok: true, detail: null }),
-    escalate: () => Promise.resolve(),
-    learn: () => {
+    onLearn: () => {
       learned += 1;
-      return Promise.resolve();
     },
-  };
+  });
   const registry = new Registry();
   const pipeline = createPipeline({
     connection,
@@ -278,7 +227,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
       for (let start = from; start < to; start += perIncident) {
         const group: Signal[] = [];
         for (let index = start; index < Math.min(to, start + perIncident); index++)
-          group.push(signal(index, Date.now(), `${run}-${name}`, perIncident));
+          group.push(benchSignal(`${run}-${name}`, index, perIncident, Date.now()));
         deliveries.push(sink.accept(group, { channel: 'bench' }));
       }
       await Promise.all(deliveries);
@@ -422,4 +371,4 @@ async function main(): Promise<void> {
   else log(JSON.stringify(result, null, 2));
 }
 
-await main();
+await runBench(main);

@@ -1,0 +1,97 @@
+/** What the two loop benches share: their alert signals, their dependencies and their flags. */
+import { createHash } from 'node:crypto';
+import { k8sId } from '../src/graph/ids.js';
+import type { GraphStore } from '../src/graph/store.js';
+import { writeSignal } from '../src/ingest/graph-writer.js';
+import { signalId, type Signal } from '../src/ingest/signal.js';
+import type { InvestigationInput, LoopDeps } from '../src/loop/pipeline-types.js';
+import { systemClock } from '../src/shared/clock.js';
+
+/** A flag the bench cannot run with. */
+export class UsageError extends Error {}
+
+/** A positive whole number from the flag `--name`, or a `UsageError` naming the flag. */
+export function positiveWholeNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--${name} must be a positive whole number`);
+  return value;
+}
+
+/** Runs a bench; a `UsageError` (or a flag parseArgs refuses) is one line on stderr and exit code 2. */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const usage =
+      error instanceof UsageError ||
+      (error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
+    if (!usage) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+/**
+ * Alert `index` of run `run`, received at `now`: alerts `perIncident` apart in index share a pod,
+ * so each group of `perIncident` is one alert group (and one incident).
+ */
+export function benchSignal(run: string, index: number, perIncident: number, now: number): Signal {
+  const fingerprint = `bench-${run}-${index}`;
+  const pod = `bench-${run}-${Math.floor(index / perIncident)}`;
+  return {
+    v: 1,
+    id: signalId('alertmanager', fingerprint, 'firing', now),
+    source: 'alertmanager',
+    kind: 'alert',
+    fingerprint,
+    status: 'firing',
+    severity: 'warning',
+    entities: [
+      { kind: 'Pod', id: k8sId('bench', 'shop', 'Pod', pod), name: pod, namespace: 'shop', cluster: 'bench' },
+    ],
+    observedAt: now,
+    receivedAt: now,
+    summary: `${pod} is down (${index % perIncident})`,
+    attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
+    raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
+  };
+}
+
+/**
+ * The benches' loop dependencies: signals go to `graph` through the daemon's own writer; the rest
+ * is trivial (one restart proposed, the policy says autonomous, the action and its check succeed
+ * at once). `onInvestigate` and `onLearn` are told of each call.
+ */
+export function benchDeps(
+  graph: GraphStore,
+  hooks: { onInvestigate?: (input: InvestigationInput, at: number) => void; onLearn?: () => void } = {},
+): LoopDeps {
+  return {
+    persistSignal: (signal) => writeSignal(graph, signal, { clock: systemClock }),
+    investigate: (input) => {
+      const at = Date.now();
+      hooks.onInvestigate?.(input, at);
+      return Promise.resolve({
+        proposals: [
+          {
+            action: 'rollout-restart',
+            target: { kind: 'Deployment', name: 'bench' },
+            params: {},
+            rationale: 'bench',
+          },
+        ],
+        report: { markdown: '', json: null },
+        firstToolCallAt: at,
+      });
+    },
+    respond: () => Promise.resolve({ mode: 'autonomous', reason: 'bench' }),
+    execute: () => Promise.resolve({ outcome: 'done', detail: null }),
+    verify: () => Promise.resolve({ ok: true, detail: null }),
+    escalate: () => Promise.resolve(),
+    learn: () => {
+      hooks.onLearn?.();
+      return Promise.resolve();
+    },
+  };
+}
