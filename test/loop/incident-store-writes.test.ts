@@ -73,6 +73,7 @@ describe('incident store writes', () => {
       await graph.close();
     }
   });
+
   it('opens with joining signals in one write, attaches all to an open incident, none to a resolved one', async () => {
     const graph = await openGraph(tempDir());
     try {
