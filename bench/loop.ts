@@ -37,6 +37,7 @@ import { createPipeline } from '../src/loop/pipeline.js';
 import { startStageWorker } from '../src/loop/stage.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { rawChained } from './raw-chain.js';
 import { benchDeps, benchSignal, positiveWholeNumber, runBench, UsageError } from './loop-kit.js';
 
 interface Options {
@@ -305,13 +306,20 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
 }
 
 /** The figures of one case against raw BullMQ. */
-function figures(result: CaseResult, rawJobsPerSec: number, rate: number): Record<string, unknown> {
+function figures(
+  result: CaseResult,
+  rawJobsPerSec: number,
+  rawChainedSignalsPerSec: number,
+  rate: number,
+): Record<string, unknown> {
   const { latency, capacity } = result;
   const jobsPerSignal = capacity.jobs / Math.max(capacity.signals, 1);
   return {
     signalsPerSec: Number(capacity.signalsPerSec.toFixed(1)),
     rawBullmqJobsPerSec: Number(rawJobsPerSec.toFixed(1)),
     ratioToRaw: Number((capacity.signalsPerSec / rawJobsPerSec).toFixed(4)),
+    rawChainedSignalsPerSec: Number(rawChainedSignalsPerSec.toFixed(1)),
+    ratioToRawChained: Number((capacity.signalsPerSec / rawChainedSignalsPerSec).toFixed(4)),
     interventionLatencyP50Ms: percentile(latency.latencies, 50),
     interventionLatencyP99Ms: percentile(latency.latencies, 99),
     offeredSignalsPerSec: rate,
@@ -328,6 +336,19 @@ function figures(result: CaseResult, rawJobsPerSec: number, rate: number): Recor
   };
 }
 
+/** The chained raw baseline of a case, logged. */
+async function chained(settings: Options, signals: number, perIncident: number): Promise<number> {
+  const perSec = await rawChained({
+    redisUrl: settings.redisUrl,
+    prefix: `nsbench:loop:${Date.now().toString(36)}chain`,
+    signals,
+    perIncident,
+    concurrency: settings.concurrency,
+  });
+  log(`  raw chain (plain BullMQ through the seven queues, no-op handlers): ${perSec.toFixed(0)} signals/s`);
+  return perSec;
+}
+
 async function main(): Promise<void> {
   const settings = options();
   const total = settings.rate * settings.seconds;
@@ -341,19 +362,23 @@ async function main(): Promise<void> {
   );
   let storm: CaseResult | undefined;
   let worst: CaseResult | undefined;
+  let stormChained = 0;
+  let worstChained = 0;
   if (settings.cases.has('storm')) {
     log(`storm: alert groups of ${settings.perIncident} signals on one pod, ${total} signals per phase`);
     storm = await runCase(settings, settings.perIncident, 's');
+    stormChained = await chained(settings, total, settings.perIncident);
   }
   if (settings.cases.has('worst')) {
     log(`worst case: every signal opens its own incident, ${total} signals per phase`);
     worst = await runCase(settings, 1, 'w');
+    worstChained = await chained(settings, total, 1);
   }
   const result = {
     ...(storm
       ? {
           case: `storm: alert groups of ${settings.perIncident} signals on one pod, one incident per group; signalsPerSec and ratioToRaw flat out, latency at ${settings.rate} signals/s`,
-          ...figures(storm, rawJobsPerSec, settings.rate),
+          ...figures(storm, rawJobsPerSec, stormChained, settings.rate),
         }
       : {}),
     concurrencyPerStage: settings.concurrency,
@@ -361,7 +386,7 @@ async function main(): Promise<void> {
       ? {
           worstCase: {
             case: 'every signal opens its own incident and passes all seven stages',
-            ...figures(worst, rawJobsPerSec, settings.rate),
+            ...figures(worst, rawJobsPerSec, worstChained, settings.rate),
           },
         }
       : {}),
