@@ -20,7 +20,9 @@
  * at once. So the figures measure the loop's own cost: queues, the graph, locks and the step
  * ledger. The raw baseline, in the same run on
  * the same Redis: plain BullMQ `add` + a worker that does nothing, seven jobs per signal, same
- * concurrency. With `--json`, stdout is exactly one JSON object; details go to stderr.
+ * concurrency. A second baseline per case (`rawChainedSignalsPerSec`, bench/raw-chain.ts) chains
+ * plain BullMQ through the seven queues in the case's job pattern with handlers that only add the
+ * next job. With `--json`, stdout is exactly one JSON object; details go to stderr.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
