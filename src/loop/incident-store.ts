@@ -115,10 +115,7 @@ export class IncidentStore {
 
   /** The incident by key (`inc_…`) or graph id (`incident:inc_…`), or null. */
   async get(keyOrId: string): Promise<Incident | null> {
-    const entity = await this.#graph.get(incidentGraphId(keyOrId));
-    if (!entity || entity.kind !== 'Incident') return null;
-    const events = await this.#graph.events(entity.id, { limit: 5_000 });
-    return this.#read(entity, events);
+    return (await this.#load(incidentGraphId(keyOrId)))?.incident ?? null;
   }
 
   /** Incidents, newest opened first, optionally only in some states. */
@@ -154,24 +151,35 @@ export class IncidentStore {
   ): Promise<{ incident: Incident; created: boolean }> {
     return this.#mutex.run(`incident:${input.key}`, async () => {
       const id = graphIncidentId(input.key);
-      const found = await this.#graph.get(id);
-      if (found?.kind === 'Incident') {
-        const events = await this.#graph.events(id, { limit: 5_000 });
-        const existing = this.#read(found, events);
-        if (existing.state === 'resolved') return { incident: existing, created: false };
+      const found = await this.#load(id);
+      if (found) {
+        const { incident, entity, events } = found;
+        if (incident.state === 'resolved') return { incident, created: false };
         const first: AttachedSignal = {
           signal: input.signal,
           entityIds: input.entityIds,
           ...(input.alertId ? { alertId: input.alertId } : {}),
           by: input.by,
         };
-        return { incident: await this.#attach(existing, found, events, [first, ...joining]), created: false };
+        return {
+          incident: await this.#attach(incident, entity, events, [first, ...joining]),
+          created: false,
+        };
       }
       const now = this.#clock.now();
       const { signal } = input;
       const symptoms = input.entityIds.filter((entityId) => entityId !== input.alertId);
+      const opening = {
+        fingerprints: [fingerprintDigest(signal.fingerprint)],
+        fingerprintStatus: [signal.status ?? 'firing'],
+        signalIds: [signal.id],
+        entityIds: symptoms.slice(0, INCIDENT_LIMITS.entityIds),
+      };
+      // The joining signals go into the same write: their notes follow the opening one.
+      const joined = joinSignals(opening, joining, now);
       const timeline = await this.#recordTimeline(id, 0, [
         { kind: 'note', at: now, by: input.by, what: 'opened', reason: signal.summary },
+        ...joined.notes.map((note) => ({ kind: 'note' as const, ...note })),
       ]);
       const entity: EntityInput = {
         id,
@@ -187,16 +195,17 @@ export class IncidentStore {
           firstReceivedAt: signal.receivedAt,
           updatedAt: now,
           round: 0,
-          timelineSeq: 1,
-          fingerprints: [fingerprintDigest(signal.fingerprint)],
-          fingerprintStatus: [signal.status ?? 'firing'],
-          signalIds: [signal.id],
-          entityIds: symptoms.slice(0, INCIDENT_LIMITS.entityIds),
+          timelineSeq: 1 + joined.notes.length,
+          ...joined.properties,
           signature: [signal.source, signal.kind, ...signal.entities.map((ref) => ref.name)],
         },
       };
       await this.#graph.upsertEntities([entity]);
-      await this.#link(id, symptoms, input.alertId ? [input.alertId] : []);
+      await this.#link(
+        id,
+        [...new Set([...symptoms, ...joined.symptoms])],
+        [...new Set([...(input.alertId ? [input.alertId] : []), ...joined.alerts])],
+      );
       // Written under the lock, so what was written is what a read would return: no re-read.
       const written: Entity = {
         id,
@@ -205,9 +214,7 @@ export class IncidentStore {
         properties: entity.properties as Entity['properties'],
         provenance: { source: SOURCE, confidence: 1, firstSeen: now, lastSeen: now },
       };
-      const incident = this.#read(written, timeline);
-      if (joining.length === 0) return { incident, created: true };
-      return { incident: await this.#attach(incident, written, timeline, joining), created: true };
+      return { incident: this.#read(written, timeline), created: true };
     });
   }
 
@@ -257,56 +264,29 @@ export class IncidentStore {
     events: readonly GraphEvent[],
     signals: readonly AttachedSignal[],
   ): Promise<Incident> {
-    const fingerprints = strings(entity.properties.fingerprints);
-    const statuses = strings(entity.properties.fingerprintStatus);
     const now = this.#clock.now();
-    const joined: TimelineNote[] = [];
-    let signalIds = strings(entity.properties.signalIds);
-    let entityIds = [...incident.entityIds];
-    const symptomLinks = new Set<string>();
-    const alertLinks = new Set<string>();
-    for (const { signal, entityIds: touched, alertId, by } of signals) {
-      const digest = fingerprintDigest(signal.fingerprint);
-      const index = fingerprints.indexOf(digest);
-      const status = signal.status ?? 'firing';
-      if (index === -1) {
-        if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
-          fingerprints.push(digest);
-          statuses.push(status);
-        }
-        joined.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
-      } else {
-        statuses[index] = status;
-      }
-      const symptoms = touched.filter((entityId) => entityId !== alertId);
-      signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
-      entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
-      for (const symptom of symptoms) symptomLinks.add(symptom);
-      if (alertId) alertLinks.add(alertId);
-    }
+    const joined = joinSignals(
+      {
+        fingerprints: strings(entity.properties.fingerprints),
+        fingerprintStatus: strings(entity.properties.fingerprintStatus),
+        signalIds: strings(entity.properties.signalIds),
+        entityIds: incident.entityIds,
+      },
+      signals,
+      now,
+    );
     const seq = number(entity.properties.timelineSeq);
     const added =
-      joined.length > 0
+      joined.notes.length > 0
         ? await this.#recordTimeline(
             entity.id,
             seq,
-            joined.map((note) => ({ kind: 'note' as const, ...note })),
+            joined.notes.map((note) => ({ kind: 'note' as const, ...note })),
           )
         : [];
-    const properties = {
-      fingerprints,
-      fingerprintStatus: statuses,
-      signalIds,
-      entityIds,
-      updatedAt: now,
-      timelineSeq: seq + joined.length,
-    };
+    const properties = { ...joined.properties, updatedAt: now, timelineSeq: seq + joined.notes.length };
     await this.#write(entity, properties);
-    await this.#link(
-      entity.id,
-      [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
-      [...alertLinks],
-    );
+    await this.#link(entity.id, joined.symptoms, joined.alerts);
     return this.#written(entity, properties, events, added);
   }
 
@@ -379,12 +359,20 @@ export class IncidentStore {
   ): Promise<T> {
     const id = incidentGraphId(keyOrId);
     return this.#mutex.run(`incident:${id.slice('incident:'.length)}`, async () => {
-      const entity = await this.#graph.get(id);
-      if (!entity || entity.kind !== 'Incident')
-        throw new ValidationError('incident', [{ path: 'id', message: `no incident ${id}` }]);
-      const events = await this.#graph.events(id, { limit: 5_000 });
-      return change(this.#read(entity, events), entity, events);
+      const found = await this.#load(id);
+      if (!found) throw new ValidationError('incident', [{ path: 'id', message: `no incident ${id}` }]);
+      return change(found.incident, found.entity, found.events);
     });
+  }
+
+  /** The incident entity `id` with its events and what they read as, or null when there is none. */
+  async #load(
+    id: string,
+  ): Promise<{ incident: Incident; entity: Entity; events: readonly GraphEvent[] } | null> {
+    const entity = await this.#graph.get(id);
+    if (!entity || entity.kind !== 'Incident') return null;
+    const events = await this.#graph.events(id, { limit: 5_000 });
+    return { incident: this.#read(entity, events), entity, events };
   }
 
   /** The incident after `properties` were merged into `entity` and `added` recorded: what a re-read returns. */
@@ -508,4 +496,57 @@ export class IncidentStore {
     }
     return incident;
   }
+}
+
+/** The signal bookkeeping of an incident: what `joinSignals` reads and replaces. */
+interface SignalFields {
+  fingerprints: string[];
+  fingerprintStatus: string[];
+  signalIds: string[];
+  entityIds: string[];
+}
+
+/**
+ * Adds `signals` in order to an incident's signal fields: each one's fingerprint with its latest
+ * status, its id and the entities it touches. Returns the new fields, a `signal-attached` note per
+ * fingerprint joining for the first time, and the entities to link (symptoms with AFFECTS, alerts
+ * with TRIGGERED_BY).
+ */
+function joinSignals(
+  current: Record<keyof SignalFields, readonly string[]>,
+  signals: readonly AttachedSignal[],
+  now: number,
+): { properties: SignalFields; notes: TimelineNote[]; symptoms: string[]; alerts: string[] } {
+  const fingerprints = [...current.fingerprints];
+  const statuses = [...current.fingerprintStatus];
+  let signalIds = [...current.signalIds];
+  let entityIds = [...current.entityIds];
+  const notes: TimelineNote[] = [];
+  const symptomLinks = new Set<string>();
+  const alertLinks = new Set<string>();
+  for (const { signal, entityIds: touched, alertId, by } of signals) {
+    const digest = fingerprintDigest(signal.fingerprint);
+    const index = fingerprints.indexOf(digest);
+    const status = signal.status ?? 'firing';
+    if (index === -1) {
+      if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
+        fingerprints.push(digest);
+        statuses.push(status);
+      }
+      notes.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
+    } else {
+      statuses[index] = status;
+    }
+    const symptoms = touched.filter((entityId) => entityId !== alertId);
+    signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
+    entityIds = append(entityIds, symptoms, INCIDENT_LIMITS.entityIds);
+    for (const symptom of symptoms) symptomLinks.add(symptom);
+    if (alertId) alertLinks.add(alertId);
+  }
+  return {
+    properties: { fingerprints, fingerprintStatus: statuses, signalIds, entityIds },
+    notes,
+    symptoms: [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
+    alerts: [...alertLinks],
+  };
 }
