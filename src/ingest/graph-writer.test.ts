@@ -15,7 +15,7 @@ import { ManualClock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { contextFor, fixture, RECEIVED_AT, type FixtureSource } from '../../test/ingest/fixtures.js';
 import { tempDir } from '../../test/kit/tmp.js';
-import { changeKindOf, writeSignal, PLACEHOLDER_CONFIDENCE } from './graph-writer.js';
+import { changeKindOf, writeOrderKeys, writeSignal, PLACEHOLDER_CONFIDENCE } from './graph-writer.js';
 import { GraphProjector } from './kubernetes/projector.js';
 import type { ParseResult, WebhookHeaders } from './parse.js';
 import { redact } from './redact/redact.js';
@@ -227,6 +227,25 @@ describe('writeSignal', () => {
     await writeSignal(graph, push, { clock });
     expect((await graph.events(repo, { kinds: ['note'] })).length).toBe(1);
     expect((await graph.stats()).entitiesByKind.Deploy).toBe(1);
+  });
+
+  it('names what must be written in order: an alert, a deployment and its statuses, a thread', () => {
+    const created = only(signalsOf('github', 'deployment-created', { 'x-github-event': 'deployment' }));
+    const status = only(
+      signalsOf('github', 'deployment-status-success', { 'x-github-event': 'deployment_status' }),
+    );
+    const shared = (a: Signal, b: Signal): string[] =>
+      writeOrderKeys(a).filter((key) => writeOrderKeys(b).includes(key));
+    // Their fingerprints differ, but both write the one Deploy and its one event.
+    expect(created.fingerprint).not.toBe(status.fingerprint);
+    expect(shared(created, status)).toEqual([
+      deployId(repoId('github.com', 'Codertocat/Hello-World'), '145988746'),
+    ]);
+    const firing = only(signalsOf('alertmanager', 'kube-pod-crash-looping-firing'));
+    expect(writeOrderKeys(firing)).toContain(alertId(firing.source, firing.fingerprint));
+    expect(shared(firing, created)).toEqual([]);
+    const reply = only(signalsOf('slack', 'message-thread-reply'));
+    expect(writeOrderKeys(reply)).toContain(reply.entities[0]?.id);
   });
 
   it('writes a Slack message as its thread, with MENTIONS of Services it names', async () => {

@@ -89,6 +89,43 @@ export function changeKindOf(signal: Signal): 'deploy' | 'config' | 'flag' | 'ot
   return 'other';
 }
 
+/** The Deploy of a deploy `change`: on its first workload, else its repository, else its first entity. */
+function deployOf(
+  signal: Signal,
+  refs: readonly EntityRef[],
+): { id: string; anchor: EntityRef; revision: string } | undefined {
+  const anchor =
+    refs.find((ref) => ref.kind === 'Workload') ?? refs.find((ref) => ref.kind === 'Repo') ?? refs[0];
+  if (!anchor) return undefined;
+  const revision =
+    attribute(signal.attributes, 'revision') ??
+    attribute(signal.attributes, 'deploymentId') ??
+    attribute(signal.attributes, 'sha') ??
+    signal.fingerprint;
+  return { id: deployId(anchor.id, revision), anchor, revision };
+}
+
+/**
+ * What writing `signal` reads and then overwrites, for writing several signals at once: two
+ * signals sharing a key must be written one after the other, in order. The keys are the signal's
+ * source and fingerprint (an alert's statuses: the later one must stand), the Deploy a deploy
+ * change writes (a deployment and its statuses share its one event), the Alert an alert writes
+ * (its last status decides whether a status turns it), and the Alert and SlackThread entities it
+ * names (a thread keeps its latest message time; a named one may get a placeholder). Everything
+ * else a signal writes is its own or a placeholder, safe in any order.
+ */
+export function writeOrderKeys(signal: Signal): string[] {
+  const keys = [`fingerprint:${signal.source}/${signal.fingerprint}`];
+  if (signal.kind === 'alert') keys.push(alertId(signal.source, signal.fingerprint));
+  if (signal.kind === 'change' && changeKindOf(signal) === 'deploy') {
+    const deploy = deployOf(signal, uniqueRefs(signal.entities));
+    if (deploy) keys.push(deploy.id);
+  }
+  for (const ref of signal.entities)
+    if (ref.kind === 'Alert' || ref.kind === 'SlackThread') keys.push(ref.id);
+  return keys;
+}
+
 /**
  * Writes one validated signal to the graph:
  * - an `alert` becomes (or updates) the Alert entity of its source and fingerprint — `status`,
@@ -289,14 +326,9 @@ function writeChange(
   }
   if (kind === 'deploy') {
     const workloads = refs.filter((ref) => ref.kind === 'Workload');
-    const anchor = workloads[0] ?? refs.find((ref) => ref.kind === 'Repo') ?? refs[0];
-    if (!anchor) return;
-    const revision =
-      attribute(signal.attributes, 'revision') ??
-      attribute(signal.attributes, 'deploymentId') ??
-      attribute(signal.attributes, 'sha') ??
-      signal.fingerprint;
-    const id = deployId(anchor.id, revision);
+    const deploy = deployOf(signal, refs);
+    if (!deploy) return;
+    const { id, anchor, revision } = deploy;
     batch.entity({
       id,
       kind: 'Deploy',

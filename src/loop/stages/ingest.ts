@@ -1,3 +1,4 @@
+import { writeOrderKeys } from '../../ingest/graph-writer.js';
 import { batchKey, ingestJobSignals } from '../../ingest/sink.js';
 import type { Signal } from '../../ingest/signal.js';
 import { ValidationError } from '../../shared/errors.js';
@@ -13,33 +14,19 @@ const INCIDENT_KINDS: ReadonlySet<string> = new Set(['alert', 'anomaly', 'log_pa
 const WRITES_AT_ONCE = 16;
 
 /**
- * What a signal's graph write reads and then writes, so signals sharing one must be written in
- * order: its alert (source and fingerprint) and the Alert and SlackThread entities it names.
- * Entities a signal only refers to are written as placeholders, which are safe in any order.
- */
-function writeKeys(signal: Signal): string[] {
-  return [
-    `fingerprint:${signal.source}/${signal.fingerprint}`,
-    ...signal.entities
-      .filter((ref) => ref.kind === 'Alert' || ref.kind === 'SlackThread')
-      .map((ref) => ref.id),
-  ];
-}
-
-/**
  * ingest: writes the job's signals to the graph (idempotent), several at once but in order
- * wherever two touch the same alert or thread, then hands the alerts, anomalies and log patterns
- * among them to detect in one job, `<batchKey>:detect:1`, keyed by those signals, so a replay
- * queues the same job. A signal the graph refuses for good (a `ValidationError`: retrying cannot
- * fix it) is logged with the reason, counted as `rejected` and left out, so it cannot hold up the
- * rest of its delivery; any other failure fails the attempt and the whole job is retried.
+ * wherever the writer needs it (`writeOrderKeys`), then hands the alerts, anomalies and log
+ * patterns among them to detect in one job, `<batchKey>:detect:1`, keyed by those signals, so a
+ * replay queues the same job. A signal the graph refuses for good (a `ValidationError`: retrying
+ * cannot fix it) is logged with the reason, counted as `rejected` and left out, so it cannot hold
+ * up the rest of its delivery; any other failure fails the attempt and the whole job is retried.
  */
 export const ingestStage: LoopStage<typeof ingestPayload, LoopContext> = {
   name: 'ingest',
   payload: ingestPayload,
   async handle(job, context) {
     const signals = ingestJobSignals(job);
-    const written = await settleKeyed(signals, writeKeys, WRITES_AT_ONCE, (signal) =>
+    const written = await settleKeyed(signals, writeOrderKeys, WRITES_AT_ONCE, (signal) =>
       context.deps.persistSignal(signal),
     );
     const failure = written.find(
