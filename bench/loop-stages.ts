@@ -34,6 +34,7 @@ import { respondStage } from '../src/loop/stages/respond.js';
 import { verifyStage } from '../src/loop/stages/verify.js';
 import { StepLedger } from '../src/loop/step-ledger.js';
 import { systemClock } from '../src/shared/clock.js';
+import { settleKeyed } from '../src/shared/keyed-pool.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { benchDeps, benchSignal, positiveWholeNumber, runBench } from './loop-kit.js';
 
@@ -84,21 +85,6 @@ function options(): {
   };
 }
 
-/** Runs `work` over `items`, at most `limit` at once; results in item order. */
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index] as T);
-      }
-    }),
-  );
-  return results;
-}
-
 async function main(): Promise<void> {
   const settings = options();
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-stages-'));
@@ -137,10 +123,17 @@ async function main(): Promise<void> {
       if (!stage) throw new Error(`no stage ${name}`);
       const cpu = process.cpuUsage();
       // As the worker does: the payload is checked, then handled.
-      const next = await pool(jobs, settings.concurrency, (job) =>
-        stage.handle(stage.payload.parse(job.payload) as never, context, abort.signal),
+      const settled = await settleKeyed(
+        jobs,
+        () => [],
+        settings.concurrency,
+        (job) => stage.handle(stage.payload.parse(job.payload) as never, context, abort.signal),
       );
       const used = process.cpuUsage(cpu);
+      const next = settled.map((outcome) => {
+        if (outcome.status === 'rejected') throw outcome.reason;
+        return outcome.value;
+      });
       const ms = (used.user + used.system) / 1000;
       stages[name] = {
         jobs: jobs.length,
