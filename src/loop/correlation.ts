@@ -96,6 +96,22 @@ return placed
 `);
 
 /**
+ * Removes an incident from the index, atomically: only the entries that still name it, so an
+ * entry a placement has meanwhile pointed at another incident stays. KEYS: the fingerprint hash,
+ * the entity hash, the last-activity sorted set. ARGV: the incident key, the count of fingerprint
+ * digests, the digests, then the entity ids.
+ */
+const FORGET = luaScript(`
+local key, fpCount = ARGV[1], tonumber(ARGV[2])
+for i = 3, #ARGV do
+  local hash = i < 3 + fpCount and KEYS[1] or KEYS[2]
+  if redis.call('HGET', hash, ARGV[i]) == key then redis.call('HDEL', hash, ARGV[i]) end
+end
+redis.call('ZREM', KEYS[3], key)
+return 1
+`);
+
+/**
  * The correlation index: which open incident each fingerprint and each entity belongs to, and
  * when each incident last had a signal. It lives in Redis (`<prefix>:loop:corr:*`) so every
  * replica sees the same; placements are decided and recorded in one script, atomically.
@@ -230,19 +246,11 @@ export class Correlator {
     fingerprintDigests: readonly string[],
     entityIds: readonly string[],
   ): Promise<void> {
-    const owned = async (hash: string, fields: readonly string[]): Promise<string[]> => {
-      if (fields.length === 0) return [];
-      const owners = await this.#connection.hmget(hash, ...fields);
-      return fields.filter((_, index) => owners[index] === incidentKey);
-    };
-    const [fps, entities] = await Promise.all([
-      owned(`${this.#key}:fp`, fingerprintDigests),
-      owned(`${this.#key}:entity`, entityIds),
-    ]);
-    const multi = this.#connection.multi().zrem(`${this.#key}:last`, incidentKey);
-    if (fps.length > 0) multi.hdel(`${this.#key}:fp`, ...fps);
-    if (entities.length > 0) multi.hdel(`${this.#key}:entity`, ...entities);
-    await multi.exec();
+    await FORGET.run(
+      this.#connection,
+      [`${this.#key}:fp`, `${this.#key}:entity`, `${this.#key}:last`],
+      [incidentKey, String(fingerprintDigests.length), ...fingerprintDigests, ...entityIds],
+    );
   }
 }
 

@@ -72,6 +72,12 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
+/** A number per entry of `like`; 0 where `value` has none (incidents written before it was kept). */
+function numbersLike(value: unknown, like: readonly unknown[]): number[] {
+  const given = Array.isArray(value) ? value : [];
+  return like.map((_, index) => (typeof given[index] === 'number' ? given[index] : 0));
+}
+
 function number(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : fallback;
 }
@@ -172,6 +178,7 @@ export class IncidentStore {
       const opening = {
         fingerprints: [fingerprintDigest(signal.fingerprint)],
         fingerprintStatus: [signal.status ?? 'firing'],
+        fingerprintStatusAt: [signal.observedAt],
         signalIds: [signal.id],
         entityIds: symptoms.slice(0, INCIDENT_LIMITS.entityIds),
       };
@@ -221,18 +228,21 @@ export class IncidentStore {
   /**
    * Moves the incident to `to`, recording who and why. Already in `to`: nothing changes. When
    * `from` is given and the incident is in none of those states (a stale or replayed job), nothing
-   * changes either. A move the lifecycle forbids throws `ValidationError`.
+   * changes either; nor when `when` is given and says no of the incident as read under its lock
+   * (a condition another writer may have changed since the caller read it). A move the lifecycle
+   * forbids throws `ValidationError`.
    */
   transition(
     keyOrId: string,
     to: IncidentState,
     by: Actor,
     reason: string,
-    options: { from?: readonly IncidentState[] } = {},
+    options: { from?: readonly IncidentState[]; when?: (incident: Incident) => boolean } = {},
   ): Promise<TransitionResult> {
     return this.#update(keyOrId, async (incident, entity, events) => {
       if (incident.state === to) return { incident, changed: false };
       if (options.from && !options.from.includes(incident.state)) return { incident, changed: false };
+      if (options.when && !options.when(incident)) return { incident, changed: false };
       const now = this.#clock.now();
       const result = lifecycleTransition(incident.state, to, by, reason, now);
       if ('error' in result)
@@ -265,10 +275,12 @@ export class IncidentStore {
     signals: readonly AttachedSignal[],
   ): Promise<Incident> {
     const now = this.#clock.now();
+    const fingerprints = strings(entity.properties.fingerprints);
     const joined = joinSignals(
       {
-        fingerprints: strings(entity.properties.fingerprints),
+        fingerprints,
         fingerprintStatus: strings(entity.properties.fingerprintStatus),
+        fingerprintStatusAt: numbersLike(entity.properties.fingerprintStatusAt, fingerprints),
         signalIds: strings(entity.properties.signalIds),
         entityIds: incident.entityIds,
       },
@@ -502,6 +514,8 @@ export class IncidentStore {
 interface SignalFields {
   fingerprints: string[];
   fingerprintStatus: string[];
+  /** When each fingerprint's status was observed at its source: an older signal does not turn it. */
+  fingerprintStatusAt: number[];
   signalIds: string[];
   entityIds: string[];
 }
@@ -513,12 +527,13 @@ interface SignalFields {
  * with TRIGGERED_BY).
  */
 function joinSignals(
-  current: Record<keyof SignalFields, readonly string[]>,
+  current: { readonly [Field in keyof SignalFields]: Readonly<SignalFields[Field]> },
   signals: readonly AttachedSignal[],
   now: number,
 ): { properties: SignalFields; notes: TimelineNote[]; symptoms: string[]; alerts: string[] } {
   const fingerprints = [...current.fingerprints];
   const statuses = [...current.fingerprintStatus];
+  const statusTimes = [...current.fingerprintStatusAt];
   let signalIds = [...current.signalIds];
   let entityIds = [...current.entityIds];
   const notes: TimelineNote[] = [];
@@ -532,10 +547,13 @@ function joinSignals(
       if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
         fingerprints.push(digest);
         statuses.push(status);
+        statusTimes.push(signal.observedAt);
       }
       notes.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
-    } else {
+    } else if (signal.observedAt >= (statusTimes[index] ?? 0)) {
+      // Deliveries can be handled out of order (retries, replicas): the latest observation stands.
       statuses[index] = status;
+      statusTimes[index] = signal.observedAt;
     }
     const symptoms = touched.filter((entityId) => entityId !== alertId);
     signalIds = append(signalIds, [signal.id], INCIDENT_LIMITS.signalIds);
@@ -544,7 +562,13 @@ function joinSignals(
     if (alertId) alertLinks.add(alertId);
   }
   return {
-    properties: { fingerprints, fingerprintStatus: statuses, signalIds, entityIds },
+    properties: {
+      fingerprints,
+      fingerprintStatus: statuses,
+      fingerprintStatusAt: statusTimes,
+      signalIds,
+      entityIds,
+    },
     notes,
     symptoms: [...symptomLinks].filter((entityId) => !alertLinks.has(entityId)),
     alerts: [...alertLinks],

@@ -167,7 +167,7 @@ async function joinIncident(
     group.map(({ signal }) => [`signal-${signal.id}`, signal]),
   );
   const step = `detect-${batchKey(group.map(({ signal }) => signal))}`;
-  const { value } = await context.ledger.once<{ next: NextJob | null }>(key, step, async () => {
+  const { value } = await context.ledger.once<Settled>(key, step, async () => {
     // Assessed only when the step runs: a replayed one has its outcome recorded.
     const assessments = await Promise.all(
       group.map(async ({ signal, symptoms }) => {
@@ -198,6 +198,9 @@ async function joinIncident(
       context.metrics?.signals.inc({ outcome: 'opened' });
       context.logger.info({ incidentId: incident.id, signalId: first.signal.id }, 'incident opened');
       if (group.length > 1) context.metrics?.signals.inc({ outcome: 'joined' }, group.length - 1);
+    } else if (incident.state === 'resolved' && resolvedByGroup(incident, group)) {
+      // This step resolved it before a crash kept the step from being recorded: finish the step.
+      return { next: learnJob(key, Math.max(incident.round, 1)), resolved: true };
     } else if (incident.state === 'resolved') {
       // The index pointed at a closed incident (a forget that did not finish, or these signals
       // were placed just before the incident resolved, so their own entries are not among the
@@ -212,45 +215,71 @@ async function joinIncident(
       context.metrics?.signals.inc({ outcome: 'joined' }, group.length);
     }
     for (const assessment of assessments) incident = await raise(context, incident, assessment);
-    return { next: (await settle(context, incident, last.signal.id)) ?? null };
+    return settle(context, incident, last.signal.id);
   });
+  // After the step is recorded, so a crash before this point replays the step's outcome (the
+  // learn job) and then clears the index; cleared inside the step, a replay would find its
+  // signals placed nowhere and the learn job would be lost.
+  if (value.resolved) {
+    const resolved = await context.store.get(key);
+    if (resolved?.state === 'resolved')
+      await context.correlator.forget(key, [...resolved.signals.keys()], resolved.entityIds);
+  }
   return value.next ?? undefined;
 }
 
+/** The recorded outcome of placing a group: what comes next, and whether it resolved the incident. */
+interface Settled {
+  next: NextJob | null;
+  resolved?: true;
+}
+
 /** What follows a signal's arrival: investigation of a new incident, or resolution when all has cleared. */
-async function settle(
-  context: LoopContext,
-  incident: Incident,
-  signalId: string,
-): Promise<NextJob | undefined> {
+async function settle(context: LoopContext, incident: Incident, signalId: string): Promise<Settled> {
   const key = incident.key;
   if (!allSignalsCleared(incident.signals)) {
     // The same job id whichever signal gets here first, so the investigation is queued once.
-    return incident.state === 'open'
-      ? {
-          stage: 'investigate',
-          payload: { v: 1, incidentKey: key, round: 1 },
-          jobId: loopJobId(key, 'investigate', 1),
-        }
-      : undefined;
+    return {
+      next:
+        incident.state === 'open'
+          ? {
+              stage: 'investigate',
+              payload: { v: 1, incidentKey: key, round: 1 },
+              jobId: loopJobId(key, 'investigate', 1),
+            }
+          : null,
+    };
   }
-  if (!CLEARABLE.includes(incident.state)) {
-    await context.store.note(key, {
-      by: actor,
-      what: 'signals-cleared',
-      reason: `every contributing signal has cleared while ${incident.state}; verify decides`,
-    });
-    return undefined;
-  }
-  const { incident: resolved } = await context.store.transition(
+  // Decided again under the incident's lock: another job may have attached a firing signal, or
+  // moved the incident on, since this one read it.
+  const { incident: now, changed } = await context.store.transition(
     key,
     'resolved',
     { kind: 'signal', id: signalId },
     'every contributing signal has cleared',
-    { from: CLEARABLE },
+    { from: CLEARABLE, when: (current) => allSignalsCleared(current.signals) },
   );
-  await context.correlator.forget(key, [...resolved.signals.keys()], resolved.entityIds);
-  return learnJob(key, Math.max(resolved.round, 1));
+  if (changed) return { next: learnJob(key, Math.max(now.round, 1)), resolved: true };
+  if (now.state !== 'resolved' && !CLEARABLE.includes(now.state) && allSignalsCleared(now.signals))
+    await context.store.note(key, {
+      by: actor,
+      what: 'signals-cleared',
+      reason: `every contributing signal has cleared while ${now.state}; verify decides`,
+    });
+  return { next: null };
+}
+
+/**
+ * Whether one of `group` resolved the incident: a replay of the step that did it, after a crash
+ * between the resolution and the step's record.
+ */
+function resolvedByGroup(incident: Incident, group: readonly Part[]): boolean {
+  const last = incident.transitions.at(-1);
+  return (
+    last?.to === 'resolved' &&
+    last.by.kind === 'signal' &&
+    group.some(({ signal }) => signal.id === last.by.id)
+  );
 }
 
 async function raise(
