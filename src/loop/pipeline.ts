@@ -6,7 +6,7 @@ import type { Signal } from '../ingest/signal.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Correlator, type CorrelationOptions } from './correlation.js';
-import { incidentStates } from './incident-lifecycle.js';
+import { incidentStates, type Actor } from './incident-lifecycle.js';
 import { IncidentStore } from './incident-store.js';
 import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
 import { redisMutex } from './mutex.js';
@@ -14,7 +14,13 @@ import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.
 import { DIGEST_QUEUE, LOOP_STAGES, loopJobId } from './payloads.js';
 import type { Decision, LoopDeps } from './pipeline-types.js';
 import type { SeverityOptions } from './severity.js';
-import { createLoopQueues, loopStageDefinition, type LoopStage, type StageDefinition } from './stage.js';
+import {
+  createLoopQueues,
+  loopStageDefinition,
+  type LoopStage,
+  type NextJob,
+  type StageDefinition,
+} from './stage.js';
 import type { LoopContext } from './stages/context.js';
 import { detectStage } from './stages/detect.js';
 import { digestStage } from './stages/digest.js';
@@ -99,10 +105,35 @@ export interface Pipeline {
   ): Promise<{ ok: true } | { error: string }>;
   /** What was suppressed since the last digest, without starting a new period. */
   digest(): Promise<SuppressionDigest>;
-  /** Schedules the suppression digest (idempotent across replicas). Call once the workers run. */
+  /**
+   * Queues again the execution of every approval a stop cut short (the incident moved to `acting`
+   * by a person's approval, and the process ended before the execute job was queued: the job id
+   * makes this a no-op when it was), then schedules the suppression digest. Idempotent across
+   * replicas. Call once the workers run.
+   */
   start(): Promise<void>;
   /** Closes the loop's queues and the signal sink; the connection stays the caller's. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** The reason of the move to `acting` a person's approval makes. */
+function approvalReason(proposalIndex: number): string {
+  return `approved proposal ${proposalIndex}`;
+}
+
+/** The proposal a move to `acting` approved, from its reason; undefined when it was no approval. */
+function approvedIndex(reason: string): number | undefined {
+  const match = /^approved proposal (\d+)$/.exec(reason);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The execute job of an approved proposal: one id per round and proposal. */
+function approvedExecution(incidentKey: string, round: number, proposalIndex: number, by: Actor): NextJob {
+  return {
+    stage: 'execute',
+    payload: { v: 1, incidentKey, round, proposalIndex, approvedBy: by },
+    jobId: loopJobId(incidentKey, 'execute', `${round}-${proposalIndex}`),
+  };
 }
 
 /**
@@ -206,21 +237,23 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         incident.key,
         'acting',
         by,
-        `approved proposal ${proposalIndex}`,
+        approvalReason(proposalIndex),
         {
           from: ['awaiting-approval'],
         },
       );
       if (!changed) return { error: `incident ${incidentKey} is no longer awaiting approval` };
-      await queues.add({
-        stage: 'execute',
-        payload: { v: 1, incidentKey: incident.key, round: incident.round, proposalIndex, approvedBy: by },
-        jobId: loopJobId(incident.key, 'execute', step),
-      });
+      await queues.add(approvedExecution(incident.key, incident.round, proposalIndex, by));
       return { ok: true };
     },
     digest: () => noise.digest(),
     async start() {
+      for (const incident of await incidents.list({ states: ['acting'] })) {
+        const last = incident.transitions.at(-1);
+        const index = last?.to === 'acting' ? approvedIndex(last.reason) : undefined;
+        if (last && index !== undefined && last.by.kind === 'person')
+          await queues.add(approvedExecution(incident.key, incident.round, index, last.by));
+      }
       const everyMs = settings.digestEveryMs ?? 3_600_000;
       if (everyMs > 0)
         await queues.schedule(DIGEST_QUEUE, 'noise-digest', everyMs, { v: 1, kind: 'noise-digest' });

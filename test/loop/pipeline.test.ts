@@ -257,6 +257,44 @@ describe('the loop', () => {
     expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(1);
   });
 
+  it('executes an approval whose execute job a stop kept from being queued, once started again', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const graph = await openGraph(tempDir());
+    const loop = await startLoopWorld({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      graph,
+      script: { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
+    });
+    cleanups.push(async () => {
+      await loop.stop();
+      await graph.close();
+    });
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'ApprovedThenStopped' }));
+    const [waiting] = await incidentIn(loop, 'awaiting-approval');
+    if (!waiting) throw new Error('no incident');
+    // What approve does before it queues the execution: the process ends right after it.
+    await loop.pipeline.incidents.transition(
+      waiting.key,
+      'acting',
+      { kind: 'person', id: 'U7' },
+      'approved proposal 0',
+      { from: ['awaiting-approval'] },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await loop.pipeline.incidents.get(waiting.key))?.state).toBe('acting');
+    expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(0);
+
+    await loop.pipeline.start();
+    const [done] = await incidentIn(loop, 'resolved');
+    expect(done?.key).toBe(waiting.key);
+    expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(1);
+    // Started once more, nothing runs again.
+    await loop.pipeline.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(1);
+  });
+
   it('escalates when the policy denies everything, and when verification fails', async () => {
     const denied = await world({ decide: () => ({ mode: 'deny', reason: 'forbidden' }) });
     await denied.pipeline.submitSignal(makeSignal({ fingerprint: 'Denied' }));
