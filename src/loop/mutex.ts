@@ -29,11 +29,16 @@ const RELEASE = luaScript(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
 );
 
+const RENEW = luaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`,
+);
+
 /**
  * A mutex shared by every replica on one Redis: `SET key token NX PX ttl`, retried every few
  * milliseconds until `waitMs`, released by compare-and-delete. The lease (`ttlMs`) bounds how
- * long a crashed holder blocks others, so `work` must finish well inside it. Calls within this
- * process are queued locally first, so they do not spin against each other.
+ * long a crashed holder blocks others; a live holder renews it every third of `ttlMs` (compare
+ * and `PEXPIRE`), so work slowed by a stalled graph or a long pause keeps the lock. Calls within
+ * this process are queued locally first, so they do not spin against each other.
  */
 export function redisMutex(options: {
   connection: Redis;
@@ -62,9 +67,17 @@ export function redisMutex(options: {
         const key = `${options.prefix}:loop:lock:${name}`;
         const token = randomUUID();
         await acquire(key, token);
+        const renewal = setInterval(
+          () => {
+            RENEW.run(options.connection, [key], [token, String(ttlMs)]).catch(() => 0);
+          },
+          Math.max(1, Math.floor(ttlMs / 3)),
+        );
+        renewal.unref();
         try {
           return await work();
         } finally {
+          clearInterval(renewal);
           await RELEASE.run(options.connection, [key], [token]).catch(() => 0);
         }
       });

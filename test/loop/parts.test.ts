@@ -111,6 +111,28 @@ describe('mutexes', () => {
       other.disconnect();
     }
   });
+  it('redis: keeps the lock while its holder works past the lease', async () => {
+    const other = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    try {
+      const one = redisMutex({ connection: redis, prefix, ttlMs: 150 });
+      const two = redisMutex({ connection: other, prefix, ttlMs: 150 });
+      const order: string[] = [];
+      const slow = one.run('leased', async () => {
+        order.push('one in');
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        order.push('one out');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await two.run('leased', async () => {
+        order.push('two in');
+        return Promise.resolve();
+      });
+      await slow;
+      expect(order).toEqual(['one in', 'one out', 'two in']);
+    } finally {
+      other.disconnect();
+    }
+  });
 });
 
 describe('the step ledger', () => {
