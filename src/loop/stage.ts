@@ -49,7 +49,8 @@ export interface StageWorker {
  * Runs a stage's handler for every job of its queue. A payload that fails its schema fails the
  * job for good (retrying cannot fix it); any other error fails the attempt and BullMQ retries
  * with the queue's backoff. On close, active jobs get `timeoutMs` to finish; then their signals
- * abort, so each fails its attempt and returns to the queue for another worker.
+ * abort, so each fails its attempt and returns to the queue for another worker. A job whose lock
+ * this worker could not renew is aborted at once.
  */
 export function startStageWorker<Schema extends z.ZodType>(
   stage: StageDefinition<Schema>,
@@ -91,6 +92,16 @@ export function startStageWorker<Schema extends z.ZodType>(
     },
   );
   worker.on('error', (error) => logger.warn({ err: describeError(error) }, 'worker error'));
+  // A job whose lock could not be renewed may already be another worker's (the stalled check
+  // hands it on): its handler here is aborted rather than left to run beside the other.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) {
+      const controller = active.get(jobId);
+      if (!controller) continue;
+      logger.warn({ jobId }, 'lost the lock of a running job; aborting it here');
+      controller.abort(new Error('lost the job lock'));
+    }
+  });
   worker.on('failed', (job, error) =>
     logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job attempt failed'),
   );
