@@ -179,6 +179,7 @@ export class IncidentStore {
         fingerprints: [fingerprintDigest(signal.fingerprint)],
         fingerprintStatus: [signal.status ?? 'firing'],
         fingerprintStatusAt: [signal.observedAt],
+        signalsUntracked: false,
         signalIds: [signal.id],
         entityIds: symptoms.slice(0, INCIDENT_LIMITS.entityIds),
       };
@@ -281,6 +282,7 @@ export class IncidentStore {
         fingerprints,
         fingerprintStatus: strings(entity.properties.fingerprintStatus),
         fingerprintStatusAt: numbersLike(entity.properties.fingerprintStatusAt, fingerprints),
+        signalsUntracked: entity.properties.signalsUntracked === true,
         signalIds: strings(entity.properties.signalIds),
         entityIds: incident.entityIds,
       },
@@ -497,6 +499,7 @@ export class IncidentStore {
       transitions,
       notes,
     };
+    if (properties.signalsUntracked === true) incident.signalsUntracked = true;
     if (typeof properties.report === 'string') incident.report = properties.report;
     if (typeof properties.rootCauseCategory === 'string') {
       incident.rootCause = {
@@ -516,6 +519,8 @@ interface SignalFields {
   fingerprintStatus: string[];
   /** When each fingerprint's status was observed at its source: an older signal does not turn it. */
   fingerprintStatusAt: number[];
+  /** A fingerprint joined when every one kept was firing and there was no room: see `Incident`. */
+  signalsUntracked: boolean;
   signalIds: string[];
   entityIds: string[];
 }
@@ -534,6 +539,7 @@ function joinSignals(
   const fingerprints = [...current.fingerprints];
   const statuses = [...current.fingerprintStatus];
   const statusTimes = [...current.fingerprintStatusAt];
+  let untracked = current.signalsUntracked;
   let signalIds = [...current.signalIds];
   let entityIds = [...current.entityIds];
   const notes: TimelineNote[] = [];
@@ -544,11 +550,18 @@ function joinSignals(
     const index = fingerprints.indexOf(digest);
     const status = signal.status ?? 'firing';
     if (index === -1) {
+      // Full: a resolved fingerprint makes room (if it fires again, it joins again).
+      const room = fingerprints.length < INCIDENT_LIMITS.fingerprints ? -1 : statuses.indexOf('resolved');
+      if (room !== -1) {
+        fingerprints.splice(room, 1);
+        statuses.splice(room, 1);
+        statusTimes.splice(room, 1);
+      }
       if (fingerprints.length < INCIDENT_LIMITS.fingerprints) {
         fingerprints.push(digest);
         statuses.push(status);
         statusTimes.push(signal.observedAt);
-      }
+      } else untracked = true;
       notes.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
     } else if (signal.observedAt >= (statusTimes[index] ?? 0)) {
       // Deliveries can be handled out of order (retries, replicas): the latest observation stands.
@@ -566,6 +579,7 @@ function joinSignals(
       fingerprints,
       fingerprintStatus: statuses,
       fingerprintStatusAt: statusTimes,
+      signalsUntracked: untracked,
       signalIds,
       entityIds,
     },

@@ -37,6 +37,12 @@ export interface Incident {
    * (`firing`/`resolved`; non-alert signals count as firing).
    */
   signals: ReadonlyMap<string, 'firing' | 'resolved'>;
+  /**
+   * Set when a fingerprint joined while the incident kept as many as it can
+   * (`INCIDENT_LIMITS.fingerprints`), all of them firing: that one is not in `signals`, so the
+   * incident no longer resolves from its alerts (verify, or a person, resolves it).
+   */
+  signalsUntracked?: true;
   /** Ids of the signals that joined, oldest first (capped). */
   signalIds: readonly string[];
   /** Graph entities the incident's signals touch (symptoms), excluding alerts. */

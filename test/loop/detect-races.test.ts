@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import type { Signal } from '../../src/ingest/signal.js';
 import { Correlator, incidentKeyFor } from '../../src/loop/correlation.js';
-import { fingerprintDigest, IncidentStore } from '../../src/loop/incident-store.js';
+import { fingerprintDigest, INCIDENT_LIMITS, IncidentStore } from '../../src/loop/incident-store.js';
 import { localMutex, type Mutex } from '../../src/loop/mutex.js';
 import { NoiseFilter } from '../../src/loop/noise.js';
 import type { LoopDeps } from '../../src/loop/pipeline-types.js';
@@ -242,6 +242,46 @@ describe('signals handled out of order', () => {
     expect(incident?.state).toBe('open');
     expect(incident?.signalIds).toContain(resolvedEarlier.id);
     expect(await w.context.noise.lastStatus('OrderA')).toBe('firing');
+  });
+});
+
+describe('an incident with more alerts than it can track', () => {
+  it('makes room with a resolved one, and else stops resolving from its alerts', async () => {
+    const w = await world();
+    const limit = INCIDENT_LIMITS.fingerprints;
+    const firing = Array.from({ length: limit }, (_, index) =>
+      makeSignal({ fingerprint: `Many-${index}`, entities: [pod], observedAt: at }),
+    );
+    await w.detect(...firing);
+    const key = incidentKeyFor(firing[0] as Signal);
+    // One resolves; a new alert takes its place.
+    await w.detect(
+      makeSignal({ fingerprint: 'Many-0', status: 'resolved', entities: [pod], observedAt: at + 1 }),
+    );
+    await w.detect(makeSignal({ fingerprint: 'Many-new', entities: [pod], observedAt: at + 2 }));
+    let incident = await w.store.get(key);
+    expect(incident?.signals.size).toBe(limit);
+    expect(incident?.signals.has(fingerprintDigest('Many-new'))).toBe(true);
+    expect(incident?.signals.has(fingerprintDigest('Many-0'))).toBe(false);
+    expect(incident?.signalsUntracked).toBeUndefined();
+    // No room: the next one is not tracked, so the others clearing does not resolve the incident.
+    await w.detect(makeSignal({ fingerprint: 'Many-untracked', entities: [pod], observedAt: at + 3 }));
+    const clearing = [
+      ...firing.slice(1),
+      makeSignal({ fingerprint: 'Many-new', entities: [pod], observedAt: at }),
+    ].map((signal) =>
+      makeSignal({
+        fingerprint: signal.fingerprint,
+        status: 'resolved',
+        entities: [pod],
+        observedAt: at + 4,
+      }),
+    );
+    expect((await w.detect(...clearing)).map((job) => job.stage)).not.toContain('learn');
+    incident = await w.store.get(key);
+    expect(incident?.signalsUntracked).toBe(true);
+    expect([...(incident?.signals.values() ?? [])].every((status) => status === 'resolved')).toBe(true);
+    expect(incident?.state).toBe('open');
   });
 });
 

@@ -234,10 +234,15 @@ interface Settled {
   resolved?: true;
 }
 
+/** Whether the incident's alerts have all cleared: every one it tracks, and it lost track of none. */
+function cleared(incident: Incident): boolean {
+  return incident.signalsUntracked !== true && allSignalsCleared(incident.signals);
+}
+
 /** What follows a signal's arrival: investigation of a new incident, or resolution when all has cleared. */
 async function settle(context: LoopContext, incident: Incident, signalId: string): Promise<Settled> {
   const key = incident.key;
-  if (!allSignalsCleared(incident.signals)) {
+  if (!cleared(incident)) {
     // The same job id whichever signal gets here first, so the investigation is queued once.
     return {
       next:
@@ -257,10 +262,10 @@ async function settle(context: LoopContext, incident: Incident, signalId: string
     'resolved',
     { kind: 'signal', id: signalId },
     'every contributing signal has cleared',
-    { from: CLEARABLE, when: (current) => allSignalsCleared(current.signals) },
+    { from: CLEARABLE, when: cleared },
   );
   if (changed) return { next: learnJob(key, Math.max(now.round, 1)), resolved: true };
-  if (now.state !== 'resolved' && !CLEARABLE.includes(now.state) && allSignalsCleared(now.signals))
+  if (now.state !== 'resolved' && !CLEARABLE.includes(now.state) && cleared(now))
     await context.store.note(key, {
       by: actor,
       what: 'signals-cleared',
