@@ -295,6 +295,36 @@ describe('the loop', () => {
     expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(1);
   });
 
+  it('learns an escalated incident again once its alerts clear and resolve it', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const failing = await world({ verifyOk: false }, { prefix });
+    const firing = makeSignal({ fingerprint: 'EscalatedThenCleared', entities: [podRef('late-clear-1')] });
+    await failing.pipeline.submitSignal(firing);
+    const [escalated] = await incidentIn(failing, 'escalated');
+    if (!escalated) throw new Error('no incident');
+    await waitFor(
+      async () => (await effectCounts(failing.redis, prefix, escalated.key)).learn === 1,
+      10_000,
+      50,
+    );
+
+    await failing.pipeline.submitSignal(
+      makeSignal({
+        fingerprint: 'EscalatedThenCleared',
+        status: 'resolved',
+        entities: [podRef('late-clear-1')],
+        observedAt: firing.observedAt + 1_000,
+      }),
+    );
+    const [resolved] = await incidentIn(failing, 'resolved');
+    expect(resolved?.key).toBe(escalated.key);
+    await waitFor(
+      async () => (await effectCounts(failing.redis, prefix, escalated.key)).learn === 2,
+      10_000,
+      50,
+    );
+  });
+
   it('escalates when the policy denies everything, and when verification fails', async () => {
     const denied = await world({ decide: () => ({ mode: 'deny', reason: 'forbidden' }) });
     await denied.pipeline.submitSignal(makeSignal({ fingerprint: 'Denied' }));

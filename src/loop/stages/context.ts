@@ -55,12 +55,16 @@ export function stepContext(
   return { idempotencyKey: `${incidentKey}:${stage}:${step}`, inDoubt, signal };
 }
 
-/** The learn job of a round: the same id whichever path closed the incident. */
-export function learnJob(incidentKey: string, round: number): NextJob {
+/**
+ * The learn job of a round: the same id whichever path closed the incident. An escalated incident
+ * that resolves later gets a second one (`afterEscalation`), so the resolution is learned too (and
+ * the page closed): the first has run by then, and its id would be ignored.
+ */
+export function learnJob(incidentKey: string, round: number, afterEscalation = false): NextJob {
   return {
     stage: 'learn',
     payload: { v: 1, incidentKey, round },
-    jobId: loopJobId(incidentKey, 'learn', round),
+    jobId: loopJobId(incidentKey, 'learn', afterEscalation ? `${round}-resolved` : round),
   };
 }
 

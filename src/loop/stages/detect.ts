@@ -200,7 +200,7 @@ async function joinIncident(
       if (group.length > 1) context.metrics?.signals.inc({ outcome: 'joined' }, group.length - 1);
     } else if (incident.state === 'resolved' && resolvedByGroup(incident, group)) {
       // This step resolved it before a crash kept the step from being recorded: finish the step.
-      return { next: learnJob(key, Math.max(incident.round, 1)), resolved: true };
+      return { next: resolvedLearnJob(incident), resolved: true };
     } else if (incident.state === 'resolved') {
       // The index pointed at a closed incident (a forget that did not finish, or these signals
       // were placed just before the incident resolved, so their own entries are not among the
@@ -234,6 +234,12 @@ interface Settled {
   resolved?: true;
 }
 
+/** The learn job of an incident detect has resolved; a second one when it had been escalated. */
+function resolvedLearnJob(incident: Incident): NextJob {
+  const afterEscalation = incident.transitions.at(-1)?.from === 'escalated';
+  return learnJob(incident.key, Math.max(incident.round, 1), afterEscalation);
+}
+
 /** Whether the incident's alerts have all cleared: every one it tracks, and it lost track of none. */
 function cleared(incident: Incident): boolean {
   return incident.signalsUntracked !== true && allSignalsCleared(incident.signals);
@@ -264,7 +270,7 @@ async function settle(context: LoopContext, incident: Incident, signalId: string
     'every contributing signal has cleared',
     { from: CLEARABLE, when: cleared },
   );
-  if (changed) return { next: learnJob(key, Math.max(now.round, 1)), resolved: true };
+  if (changed) return { next: resolvedLearnJob(now), resolved: true };
   if (now.state !== 'resolved' && !CLEARABLE.includes(now.state) && cleared(now))
     await context.store.note(key, {
       by: actor,

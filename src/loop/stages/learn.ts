@@ -1,18 +1,36 @@
+import type { Incident } from '../pipeline-types.js';
 import { roundPayload } from '../payloads.js';
 import type { LoopStage } from '../stage.js';
 import { mustGet, stepContext, type LoopContext } from './context.js';
 
-/** learn: hands a closed (resolved or escalated) incident to the learn domain, once per round. */
+type Step = { stale: true } | { stale: false; state?: Incident['state'] };
+
+/**
+ * learn: hands a closed (resolved or escalated) incident to the learn domain, once per round. An
+ * incident learned as escalated that has resolved since is handed over once more, as resolved
+ * (the learn domain counts an incident once per pattern, and closes its page).
+ */
 export const learnStage: LoopStage<typeof roundPayload, LoopContext> = {
   name: 'learn',
   payload: roundPayload,
   async handle({ incidentKey, round }, context, signal) {
-    await context.ledger.once(incidentKey, `learn-${round}`, async (inDoubt) => {
-      const incident = await mustGet(context, incidentKey);
-      if (incident.state !== 'resolved' && incident.state !== 'escalated') return { stale: true };
-      await context.deps.learn(incident, stepContext(incidentKey, 'learn', String(round), inDoubt, signal));
-      return { stale: false };
-    });
+    const learn = (step: string) =>
+      context.ledger.once<Step>(incidentKey, step, async (inDoubt) => {
+        const incident = await mustGet(context, incidentKey);
+        if (incident.state !== 'resolved' && incident.state !== 'escalated') return { stale: true };
+        await context.deps.learn(
+          incident,
+          stepContext(incidentKey, 'learn', step.slice('learn-'.length), inDoubt, signal),
+        );
+        return { stale: false, state: incident.state };
+      });
+    const { value } = await learn(`learn-${round}`);
+    if (
+      !value.stale &&
+      value.state === 'escalated' &&
+      (await mustGet(context, incidentKey)).state === 'resolved'
+    )
+      await learn(`learn-${round}-resolved`);
     return undefined;
   },
 };
