@@ -561,7 +561,7 @@ function joinSignals(
         fingerprints.push(digest);
         statuses.push(status);
         statusTimes.push(signal.observedAt);
-      } else untracked = true;
+      } else if (status === 'firing') untracked = true;
       notes.push({ at: now, by, what: 'signal-attached', reason: signal.summary });
     } else if (signal.observedAt >= (statusTimes[index] ?? 0)) {
       // Deliveries can be handled out of order (retries, replicas): the latest observation stands.

@@ -37,8 +37,8 @@ const RENEW = luaScript(
  * A mutex shared by every replica on one Redis: `SET key token NX PX ttl`, retried every few
  * milliseconds until `waitMs`, released by compare-and-delete. The lease (`ttlMs`) bounds how
  * long a crashed holder blocks others; a live holder renews it every third of `ttlMs` (compare
- * and `PEXPIRE`), so work slowed by a stalled graph or a long pause keeps the lock. Calls within
- * this process are queued locally first, so they do not spin against each other.
+ * and `PEXPIRE`), for up to ten leases, so work slowed by a stalled graph keeps the lock. Calls
+ * within this process are queued locally first, so they do not spin against each other.
  */
 export function redisMutex(options: {
   connection: Redis;
@@ -67,9 +67,12 @@ export function redisMutex(options: {
         const key = `${options.prefix}:loop:lock:${name}`;
         const token = randomUUID();
         await acquire(key, token);
+        // Renewed for at most ten leases: work that hangs longer lets the lock go.
+        const renewUntil = Date.now() + ttlMs * 10;
         const renewal = setInterval(
           () => {
-            RENEW.run(options.connection, [key], [token, String(ttlMs)]).catch(() => 0);
+            if (Date.now() > renewUntil) clearInterval(renewal);
+            else RENEW.run(options.connection, [key], [token, String(ttlMs)]).catch(() => 0);
           },
           Math.max(1, Math.floor(ttlMs / 3)),
         );

@@ -61,24 +61,22 @@ export interface SuppressionDigest {
 
 /**
  * Records the status of alerts in order and returns, for each, the status changes within the
- * window. KEYS: per alert its change set and its last status (`<status>|<observed at>`); ARGV: the
- * window and the keys' TTL, then per alert its time, status and signal id. A status observed
+ * window. KEYS: per alert its change set, its last status and when that status was observed (a
+ * key of its own, so a replica of an earlier version still reads the status key as before); ARGV:
+ * the window and the keys' TTL, then per alert its time, status and signal id. A status observed
  * before the one recorded (a delivery handled late) changes nothing. One call judges a whole batch.
  */
 const FLAP = luaScript(`local window = tonumber(ARGV[1])
 local changes = {}
-for i = 1, #KEYS / 2 do
-  local set, lastKey = KEYS[2 * i - 1], KEYS[2 * i]
+for i = 1, #KEYS / 3 do
+  local set, lastKey, atKey = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
   local now, status, id = tonumber(ARGV[3 * i]), ARGV[3 * i + 1], ARGV[3 * i + 2]
   local last = redis.call('GET', lastKey)
-  local lastStatus, lastAt = last, nil
-  if last then
-    local bar = string.find(last, '|', 1, true)
-    if bar then lastStatus, lastAt = string.sub(last, 1, bar - 1), tonumber(string.sub(last, bar + 1)) end
-  end
+  local lastAt = tonumber(redis.call('GET', atKey))
   if lastAt == nil or now >= lastAt then
-    redis.call('SET', lastKey, status .. '|' .. ARGV[3 * i], 'PX', ARGV[2])
-    if lastStatus and lastStatus ~= status then redis.call('ZADD', set, now, id) end
+    redis.call('SET', lastKey, status, 'PX', ARGV[2])
+    redis.call('SET', atKey, ARGV[3 * i], 'PX', ARGV[2])
+    if last and last ~= status then redis.call('ZADD', set, now, id) end
   end
   redis.call('ZREMRANGEBYSCORE', set, '-inf', now - window)
   redis.call('PEXPIRE', set, ARGV[2])
@@ -187,7 +185,11 @@ export class NoiseFilter {
     for (const [index, signal] of signals.entries()) {
       if (signal.kind !== 'alert' || !signal.status) continue;
       const digest = stableHash(signal.fingerprint).slice(0, 16);
-      keys.push(`${this.#key}:flap:${digest}`, `${this.#key}:flap-last:${digest}`);
+      keys.push(
+        `${this.#key}:flap:${digest}`,
+        `${this.#key}:flap-last:${digest}`,
+        `${this.#key}:flap-last-at:${digest}`,
+      );
       args.push(String(signal.observedAt), signal.status, signal.id);
       positions.push(index);
     }
@@ -230,8 +232,7 @@ export class NoiseFilter {
   /** The latest status seen of an alert's fingerprint (within twice the flap window), if any. */
   async lastStatus(fingerprint: string): Promise<string | undefined> {
     const digest = stableHash(fingerprint).slice(0, 16);
-    const last = await this.#connection.get(`${this.#key}:flap-last:${digest}`);
-    return last === null ? undefined : last.split('|')[0];
+    return (await this.#connection.get(`${this.#key}:flap-last:${digest}`)) ?? undefined;
   }
 
   /** Configured silences and those added at run time (silences, maintenance windows, learned noise). */

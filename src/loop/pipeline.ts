@@ -248,7 +248,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
     digest: () => noise.digest(),
     async start() {
-      for (const incident of await incidents.list({ states: ['acting'] })) {
+      for (const incident of await incidents.list({ states: ['acting'], limit: 10_000 })) {
         const last = incident.transitions.at(-1);
         const index = last?.to === 'acting' ? approvedIndex(last.reason) : undefined;
         if (last && index !== undefined && last.by.kind === 'person')

@@ -186,6 +186,37 @@ describe('detect resolving an incident', () => {
     expect(await w.indexed(first)).toBeNull();
   });
 
+  it('queues learn of an incident whose resolving attempt died, when another signal finds it first', async () => {
+    const w = await world();
+    const first = makeSignal({ fingerprint: 'OtherFirst', entities: [pod], observedAt: at });
+    await w.detect(first);
+    const key = incidentKeyFor(first);
+    const resolve = w.store.transition.bind(w.store);
+    let dying = true;
+    w.store.transition = async (...args) => {
+      const result = await resolve(...args);
+      if (dying && args[1] === 'resolved') {
+        dying = false;
+        throw new Error('killed');
+      }
+      return result;
+    };
+    const cleared = makeSignal({
+      fingerprint: 'OtherFirst',
+      status: 'resolved',
+      entities: [pod],
+      observedAt: at + 1_000,
+    });
+    await expect(w.detect(cleared)).rejects.toThrow('killed');
+    // The alert fires again before the dead attempt is redelivered: a new incident opens, and the
+    // resolved one's learn job is queued on the way.
+    const again = makeSignal({ fingerprint: 'OtherFirst', entities: [pod], observedAt: at + 2_000 });
+    const next = await w.detect(again);
+    expect(next.map((job) => job.jobId)).toEqual(
+      expect.arrayContaining([`${key}:learn:1`, `${incidentKeyFor(again)}:investigate:1`]),
+    );
+  });
+
   it('clears the index on redelivery when the attempt died after recording the resolution', async () => {
     const w = await world();
     const first = makeSignal({ fingerprint: 'ForgetA', entities: [pod], observedAt: at });
@@ -264,6 +295,11 @@ describe('an incident with more alerts than it can track', () => {
     expect(incident?.signals.has(fingerprintDigest('Many-new'))).toBe(true);
     expect(incident?.signals.has(fingerprintDigest('Many-0'))).toBe(false);
     expect(incident?.signalsUntracked).toBeUndefined();
+    // A late resolution of the alert that made room is no firing newcomer: it changes nothing.
+    await w.detect(
+      makeSignal({ fingerprint: 'Many-0', status: 'resolved', entities: [pod], observedAt: at + 2 }),
+    );
+    expect((await w.store.get(key))?.signalsUntracked).toBeUndefined();
     // No room: the next one is not tracked, so the others clearing does not resolve the incident.
     await w.detect(makeSignal({ fingerprint: 'Many-untracked', entities: [pod], observedAt: at + 3 }));
     const clearing = [

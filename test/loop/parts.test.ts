@@ -114,12 +114,12 @@ describe('mutexes', () => {
   it('redis: keeps the lock while its holder works past the lease', async () => {
     const other = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     try {
-      const one = redisMutex({ connection: redis, prefix, ttlMs: 150 });
-      const two = redisMutex({ connection: other, prefix, ttlMs: 150 });
+      const one = redisMutex({ connection: redis, prefix, ttlMs: 1_000 });
+      const two = redisMutex({ connection: other, prefix, ttlMs: 1_000 });
       const order: string[] = [];
       const slow = one.run('leased', async () => {
         order.push('one in');
-        await new Promise((resolve) => setTimeout(resolve, 600));
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
         order.push('one out');
       });
       await new Promise((resolve) => setTimeout(resolve, 30));

@@ -69,11 +69,13 @@ async function placeAgain(
   context: LoopContext,
   held: boolean,
 ): Promise<NextJob[]> {
+  const learn: NextJob[] = [];
   for (let tries = 1; ; tries++) {
     try {
-      return await place(items, context, held);
+      return [...learn, ...(await place(items, context, held))];
     } catch (error) {
       if (!(error instanceof ClosedIncident) || tries >= 3) throw error;
+      if (error.learn) learn.push(error.learn);
     }
   }
 }
@@ -93,8 +95,20 @@ function holdable(signal: Signal, context: LoopContext, held: boolean): boolean 
   );
 }
 
-/** The index pointed at a resolved incident; its entries (and the signals') have been cleared. */
-class ClosedIncident extends Error {}
+/**
+ * The index pointed at a resolved incident; its entries (and the signals') have been cleared.
+ * Carries the incident's learn job when signals resolved it: the job that resolved it may have
+ * died before recording that, and its replay now finds its signals placed elsewhere (the job id
+ * makes a second add a no-op).
+ */
+class ClosedIncident extends Error {
+  constructor(
+    message: string,
+    readonly learn?: NextJob,
+  ) {
+    super(message);
+  }
+}
 
 /** A signal being placed: its Alert entity apart from the entities it is a symptom on. */
 interface Part {
@@ -210,7 +224,11 @@ async function joinIncident(
         [...incident.signals.keys(), ...group.map(({ signal }) => fingerprintDigest(signal.fingerprint))],
         [...incident.entityIds, ...group.flatMap(({ symptoms }) => symptoms)],
       );
-      throw new ClosedIncident(`correlation index pointed at closed incident ${key}; retrying`);
+      const last = incident.transitions.at(-1);
+      throw new ClosedIncident(
+        `correlation index pointed at closed incident ${key}; retrying`,
+        last?.to === 'resolved' && last.by.kind === 'signal' ? resolvedLearnJob(incident) : undefined,
+      );
     } else {
       context.metrics?.signals.inc({ outcome: 'joined' }, group.length);
     }

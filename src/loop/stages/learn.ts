@@ -25,9 +25,10 @@ export const learnStage: LoopStage<typeof roundPayload, LoopContext> = {
         return { stale: false, state: incident.state };
       });
     const { value } = await learn(`learn-${round}`);
+    // Learned as escalated (or recorded without its state by an earlier version) and resolved since.
     if (
       !value.stale &&
-      value.state === 'escalated' &&
+      value.state !== 'resolved' &&
       (await mustGet(context, incidentKey)).state === 'resolved'
     )
       await learn(`learn-${round}-resolved`);
