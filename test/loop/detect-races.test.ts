@@ -100,6 +100,32 @@ async function world(): Promise<World> {
 const at = Date.now() - 60_000;
 const pod = podRef('race-1');
 
+/** An incident opened by a firing alert: the signal and the incident's key. */
+async function opened(w: World, fingerprint: string): Promise<{ first: Signal; key: string }> {
+  const first = makeSignal({ fingerprint, entities: [pod], observedAt: at });
+  await w.detect(first);
+  return { first, key: incidentKeyFor(first) };
+}
+
+/** The alert's resolution, `later` ms after it fired. */
+function resolution(fingerprint: string, later = 1_000): Signal {
+  return makeSignal({ fingerprint, status: 'resolved', entities: [pod], observedAt: at + later });
+}
+
+/** The next attempt that resolves an incident dies right after writing it, before its step is recorded. */
+function dieAfterResolving(w: World): void {
+  const resolve = w.store.transition.bind(w.store);
+  let dying = true;
+  w.store.transition = async (...args) => {
+    const result = await resolve(...args);
+    if (dying && args[1] === 'resolved') {
+      dying = false;
+      throw new Error('killed');
+    }
+    return result;
+  };
+}
+
 describe('detect resolving an incident', () => {
   it('does not resolve when a firing signal joined after it read the incident', async () => {
     const w = await world();
@@ -115,12 +141,7 @@ describe('detect resolving an incident', () => {
         { signal: other, entityIds: [pod.id], by: { kind: 'signal', id: other.id } },
       ]);
     });
-    const cleared = makeSignal({
-      fingerprint: 'RaceA',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const cleared = resolution('RaceA');
     const next = await w.detect(cleared);
 
     expect(next).toEqual([]);
@@ -133,20 +154,13 @@ describe('detect resolving an incident', () => {
 
   it('neither resolves nor starts learn when the incident moved on meanwhile, and notes it', async () => {
     const w = await world();
-    const first = makeSignal({ fingerprint: 'MovedA', entities: [pod], observedAt: at });
-    await w.detect(first);
-    const key = incidentKeyFor(first);
+    const { first, key } = await opened(w, 'MovedA');
     const stage = { kind: 'stage' as const, id: 'respond' };
     w.beforeLock(2, async () => {
       await w.store.transition(key, 'investigating', stage, 'round 1');
       await w.store.transition(key, 'acting', stage, 'acting on proposal 0');
     });
-    const cleared = makeSignal({
-      fingerprint: 'MovedA',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const cleared = resolution('MovedA');
     const next = await w.detect(cleared);
 
     expect(next).toEqual([]);
@@ -158,26 +172,10 @@ describe('detect resolving an incident', () => {
 
   it('still queues learn and clears the index when the attempt died after resolving', async () => {
     const w = await world();
-    const first = makeSignal({ fingerprint: 'CrashA', entities: [pod], observedAt: at });
-    await w.detect(first);
-    const key = incidentKeyFor(first);
-    const cleared = makeSignal({
-      fingerprint: 'CrashA',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const { first, key } = await opened(w, 'CrashA');
+    const cleared = resolution('CrashA');
     // The attempt dies right after the resolution is written, before its step is recorded.
-    const resolve = w.store.transition.bind(w.store);
-    let dying = true;
-    w.store.transition = async (...args) => {
-      const result = await resolve(...args);
-      if (dying && args[1] === 'resolved') {
-        dying = false;
-        throw new Error('killed');
-      }
-      return result;
-    };
+    dieAfterResolving(w);
     await expect(w.detect(cleared)).rejects.toThrow('killed');
     expect((await w.store.get(key))?.state).toBe('resolved');
 
@@ -188,25 +186,9 @@ describe('detect resolving an incident', () => {
 
   it('queues learn of an incident whose resolving attempt died, when another signal finds it first', async () => {
     const w = await world();
-    const first = makeSignal({ fingerprint: 'OtherFirst', entities: [pod], observedAt: at });
-    await w.detect(first);
-    const key = incidentKeyFor(first);
-    const resolve = w.store.transition.bind(w.store);
-    let dying = true;
-    w.store.transition = async (...args) => {
-      const result = await resolve(...args);
-      if (dying && args[1] === 'resolved') {
-        dying = false;
-        throw new Error('killed');
-      }
-      return result;
-    };
-    const cleared = makeSignal({
-      fingerprint: 'OtherFirst',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const { key } = await opened(w, 'OtherFirst');
+    dieAfterResolving(w);
+    const cleared = resolution('OtherFirst');
     await expect(w.detect(cleared)).rejects.toThrow('killed');
     // The alert fires again before the dead attempt is redelivered: a new incident opens, and the
     // resolved one's learn job is queued on the way.
@@ -219,9 +201,7 @@ describe('detect resolving an incident', () => {
 
   it('clears the index on redelivery when the attempt died after recording the resolution', async () => {
     const w = await world();
-    const first = makeSignal({ fingerprint: 'ForgetA', entities: [pod], observedAt: at });
-    await w.detect(first);
-    const key = incidentKeyFor(first);
+    const { first, key } = await opened(w, 'ForgetA');
     const forget = w.correlator.forget.bind(w.correlator);
     let dying = true;
     w.correlator.forget = async (...args) => {
@@ -231,12 +211,7 @@ describe('detect resolving an incident', () => {
       }
       return forget(...args);
     };
-    const cleared = makeSignal({
-      fingerprint: 'ForgetA',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const cleared = resolution('ForgetA');
     await expect(w.detect(cleared)).rejects.toThrow('killed');
     expect(await w.indexed(first)).toBe(key);
 
@@ -255,12 +230,7 @@ describe('signals handled out of order', () => {
     const key = incidentKeyFor(opened);
     // The alert resolved, then fired again; the firing delivery is handled first.
     const refired = makeSignal({ fingerprint: 'OrderA', entities: [pod], observedAt: at + 2_000 });
-    const resolvedEarlier = makeSignal({
-      fingerprint: 'OrderA',
-      status: 'resolved',
-      entities: [pod],
-      observedAt: at + 1_000,
-    });
+    const resolvedEarlier = resolution('OrderA');
     await w.detect(refired);
     await w.detect(resolvedEarlier);
     // The other alert clears: if the late resolution had stood, every signal would now be clear.

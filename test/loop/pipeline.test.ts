@@ -230,17 +230,10 @@ describe('the loop', () => {
 
   it('executes an approved proposal only after a person approves it', async () => {
     const prefix = testPrefix(import.meta.filename);
-    const graph = await openGraph(tempDir());
-    const loop = await startLoopWorld({
-      redisUrl: inject('redisUrl'),
-      prefix,
-      graph,
-      script: { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
-    });
-    cleanups.push(async () => {
-      await loop.stop();
-      await graph.close();
-    });
+    const loop = await world(
+      { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
+      { prefix },
+    );
     await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'NeedsApproval' }));
     const [waiting] = await incidentIn(loop, 'awaiting-approval');
     if (!waiting) throw new Error('no incident');
@@ -259,17 +252,10 @@ describe('the loop', () => {
 
   it('executes an approval whose execute job a stop kept from being queued, once started again', async () => {
     const prefix = testPrefix(import.meta.filename);
-    const graph = await openGraph(tempDir());
-    const loop = await startLoopWorld({
-      redisUrl: inject('redisUrl'),
-      prefix,
-      graph,
-      script: { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
-    });
-    cleanups.push(async () => {
-      await loop.stop();
-      await graph.close();
-    });
+    const loop = await world(
+      { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
+      { prefix },
+    );
     await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'ApprovedThenStopped' }));
     const [waiting] = await incidentIn(loop, 'awaiting-approval');
     if (!waiting) throw new Error('no incident');
