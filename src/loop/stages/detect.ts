@@ -98,8 +98,8 @@ function holdable(signal: Signal, context: LoopContext, held: boolean): boolean 
 /**
  * The index pointed at a resolved incident; its entries (and the signals') have been cleared.
  * Carries the incident's learn job when signals resolved it: the job that resolved it may have
- * died before recording that, and its replay now finds its signals placed elsewhere (the job id
- * makes a second add a no-op).
+ * died before recording that, and its replay (this one, or a later one that finds its signals
+ * placed elsewhere) would queue nothing (the job id makes a second add a no-op).
  */
 class ClosedIncident extends Error {
   constructor(
@@ -212,13 +212,11 @@ async function joinIncident(
       context.metrics?.signals.inc({ outcome: 'opened' });
       context.logger.info({ incidentId: incident.id, signalId: first.signal.id }, 'incident opened');
       if (group.length > 1) context.metrics?.signals.inc({ outcome: 'joined' }, group.length - 1);
-    } else if (incident.state === 'resolved' && resolvedByGroup(incident, group)) {
-      // This step resolved it before a crash kept the step from being recorded: finish the step.
-      return { next: resolvedLearnJob(incident), resolved: true };
     } else if (incident.state === 'resolved') {
-      // The index pointed at a closed incident (a forget that did not finish, or these signals
-      // were placed just before the incident resolved, so their own entries are not among the
-      // incident's): clear them, these signals' too, and retry. Nothing was attached.
+      // The index pointed at a closed incident (a forget that did not finish, these signals were
+      // placed just before the incident resolved, so their own entries are not among the
+      // incident's, or this is the replay of the step that resolved it, after a crash before the
+      // step was recorded): clear them, these signals' too, and retry. Nothing was attached.
       await context.correlator.forget(
         key,
         [...incident.signals.keys(), ...group.map(({ signal }) => fingerprintDigest(signal.fingerprint))],
@@ -296,19 +294,6 @@ async function settle(context: LoopContext, incident: Incident, signalId: string
       reason: `every contributing signal has cleared while ${now.state}; verify decides`,
     });
   return { next: null };
-}
-
-/**
- * Whether one of `group` resolved the incident: a replay of the step that did it, after a crash
- * between the resolution and the step's record.
- */
-function resolvedByGroup(incident: Incident, group: readonly Part[]): boolean {
-  const last = incident.transitions.at(-1);
-  return (
-    last?.to === 'resolved' &&
-    last.by.kind === 'signal' &&
-    group.some(({ signal }) => signal.id === last.by.id)
-  );
 }
 
 async function raise(
