@@ -19,10 +19,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
 import type { Signal } from '../src/ingest/signal.js';
-import { Correlator } from '../src/loop/correlation.js';
-import { IncidentStore } from '../src/loop/incident-store.js';
-import { redisMutex } from '../src/loop/mutex.js';
-import { NoiseFilter } from '../src/loop/noise.js';
+import { createLoopContext } from '../src/loop/pipeline.js';
 import type { NextJob } from '../src/loop/stage.js';
 import type { LoopContext } from '../src/loop/stages/context.js';
 import { detectStage } from '../src/loop/stages/detect.js';
@@ -32,7 +29,6 @@ import { investigateStage } from '../src/loop/stages/investigate.js';
 import { learnStage } from '../src/loop/stages/learn.js';
 import { respondStage } from '../src/loop/stages/respond.js';
 import { verifyStage } from '../src/loop/stages/verify.js';
-import { StepLedger } from '../src/loop/step-ledger.js';
 import { systemClock } from '../src/shared/clock.js';
 import { settleKeyed } from '../src/shared/keyed-pool.js';
 import { silentLogger } from '../src/shared/logger.js';
@@ -92,19 +88,15 @@ async function main(): Promise<void> {
   const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
   const state = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `nsbench:stages:${Date.now().toString(36)}`;
-  const context: LoopContext = {
-    deps: benchDeps(graph),
-    store: new IncidentStore({ graph, clock: systemClock, mutex: redisMutex({ connection: state, prefix }) }),
-    ledger: new StepLedger({ connection: state, prefix }),
-    noise: new NoiseFilter({ connection: state, prefix }),
-    correlator: new Correlator({ connection: state, prefix, graph }),
+  const context = createLoopContext({
+    state,
+    prefix,
     graph,
     clock: systemClock,
     logger,
-    severity: {},
-    verifyDelayMs: 0,
-    transientHoldMs: 0,
-  };
+    deps: benchDeps(graph),
+    settings: { verifyDelayMs: 0 },
+  });
   const abort = new AbortController();
   let stages: Record<string, { jobs: number; cpuMsPerJob: number; cpuMsPerSignal: number }> = {};
   for (let round = 0; round < settings.rounds; round++) {

@@ -9,7 +9,7 @@ import { Correlator, type CorrelationOptions } from './correlation.js';
 import { incidentStates, type Actor } from './incident-lifecycle.js';
 import { IncidentStore } from './incident-store.js';
 import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
-import { redisMutex } from './mutex.js';
+import { redisMutex, type Mutex } from './mutex.js';
 import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.js';
 import { DIGEST_QUEUE, LOOP_STAGES, loopJobId } from './payloads.js';
 import type { Decision, LoopDeps } from './pipeline-types.js';
@@ -137,6 +137,48 @@ function approvedExecution(incidentKey: string, round: number, proposalIndex: nu
 }
 
 /**
+ * What every loop stage works with: the incident store, the step ledger, the noise filter and the
+ * correlation index, on the loop's own Redis connection `state` under `prefix`, with the defaults
+ * of `settings`. `mutex` replaces the per-incident Redis lock (tests that stage interleavings).
+ */
+export function createLoopContext(options: {
+  state: Redis;
+  prefix: string;
+  graph: GraphStore;
+  clock: Clock;
+  logger: Logger;
+  deps: LoopDeps;
+  settings?: LoopSettings;
+  mutex?: Mutex;
+  metrics?: LoopMetrics;
+  onStepRecorded?: (incidentKey: string, step: string) => Promise<void>;
+}): LoopContext {
+  const { state, prefix, graph, clock } = options;
+  const settings = options.settings ?? {};
+  const mutex =
+    options.mutex ?? redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
+  return {
+    deps: options.deps,
+    store: new IncidentStore({ graph, clock, mutex }),
+    ledger: new StepLedger({
+      connection: state,
+      prefix,
+      ...(settings.ledgerRetentionMs === undefined ? {} : { retentionMs: settings.ledgerRetentionMs }),
+      ...(options.onStepRecorded ? { onRecorded: options.onStepRecorded } : {}),
+    }),
+    noise: new NoiseFilter({ connection: state, prefix, ...settings.noise }),
+    correlator: new Correlator({ connection: state, prefix, graph, ...settings.correlation }),
+    graph,
+    clock,
+    logger: options.logger,
+    severity: settings.severity ?? {},
+    verifyDelayMs: settings.verifyDelayMs ?? 60_000,
+    transientHoldMs: settings.transientHoldMs ?? 0,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  };
+}
+
+/**
  * Builds the detect → investigate → respond → execute → verify → learn loop over BullMQ: one
  * queue per stage, versioned payloads, job ids `<incidentKey>:<stage>:<step>`, retries with
  * exponential backoff, failed jobs kept a week. Effectful steps are recorded in a per-incident
@@ -162,15 +204,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       backoff: { type: 'exponential', delay: settings.backoffMs ?? 1_000 },
     },
   });
-  const mutex = redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
-  const incidents = new IncidentStore({ graph, clock, mutex });
-  const noise = new NoiseFilter({ connection: state, prefix, ...settings.noise });
-  const ledger = new StepLedger({
-    connection: state,
-    prefix,
-    ...(settings.ledgerRetentionMs === undefined ? {} : { retentionMs: settings.ledgerRetentionMs }),
-    ...(options.onStepRecorded ? { onRecorded: options.onStepRecorded } : {}),
-  });
   let metrics: LoopMetrics | undefined;
   if (options.registry) {
     metrics = createLoopMetrics(options.registry, {
@@ -183,20 +216,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       },
     });
   }
-  const context: LoopContext = {
-    deps: options.deps,
-    store: incidents,
-    ledger,
-    noise,
-    correlator: new Correlator({ connection: state, prefix, graph, ...settings.correlation }),
+  const context = createLoopContext({
+    state,
+    prefix,
     graph,
     clock,
     logger,
-    severity: settings.severity ?? {},
-    verifyDelayMs: settings.verifyDelayMs ?? 60_000,
-    transientHoldMs: settings.transientHoldMs ?? 0,
+    deps: options.deps,
+    settings,
     ...(metrics ? { metrics } : {}),
-  };
+    ...(options.onStepRecorded ? { onStepRecorded: options.onStepRecorded } : {}),
+  });
+  const { store: incidents, noise, ledger } = context;
   const observe = (stage: string, outcome: 'completed' | 'failed', ms: number): void => {
     metrics?.jobDuration.observe({ stage, outcome }, ms / 1000);
     if (outcome === 'failed') metrics?.jobFailures.inc({ stage });

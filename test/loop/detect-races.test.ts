@@ -2,15 +2,14 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import type { Signal } from '../../src/ingest/signal.js';
-import { Correlator, incidentKeyFor } from '../../src/loop/correlation.js';
-import { fingerprintDigest, INCIDENT_LIMITS, IncidentStore } from '../../src/loop/incident-store.js';
+import { incidentKeyFor, type Correlator } from '../../src/loop/correlation.js';
+import { fingerprintDigest, INCIDENT_LIMITS, type IncidentStore } from '../../src/loop/incident-store.js';
 import { localMutex, type Mutex } from '../../src/loop/mutex.js';
-import { NoiseFilter } from '../../src/loop/noise.js';
+import { createLoopContext } from '../../src/loop/pipeline.js';
 import type { LoopDeps } from '../../src/loop/pipeline-types.js';
 import type { NextJob } from '../../src/loop/stage.js';
 import type { LoopContext } from '../../src/loop/stages/context.js';
 import { detectStage } from '../../src/loop/stages/detect.js';
-import { StepLedger } from '../../src/loop/step-ledger.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { testPrefix } from '../kit/prefix.js';
@@ -58,21 +57,16 @@ async function world(): Promise<World> {
       return inner.run(name, work);
     },
   };
-  const store = new IncidentStore({ graph, clock: systemClock, mutex });
-  const correlator = new Correlator({ connection: redis, prefix, graph });
-  const context: LoopContext = {
-    deps: {} as LoopDeps,
-    store,
-    ledger: new StepLedger({ connection: redis, prefix }),
-    noise: new NoiseFilter({ connection: redis, prefix }),
-    correlator,
+  const context = createLoopContext({
+    state: redis,
+    prefix,
     graph,
     clock: systemClock,
     logger: silentLogger(),
-    severity: {},
-    verifyDelayMs: 0,
-    transientHoldMs: 0,
-  };
+    deps: {} as LoopDeps,
+    mutex,
+  });
+  const { store, correlator } = context;
   const items = (signals: Signal[]) =>
     signals.map((signal) => ({ signal, entityIds: signal.entities.map((ref) => ref.id) }));
   return {
