@@ -14,24 +14,22 @@ export const learnStage: LoopStage<typeof roundPayload, LoopContext> = {
   name: 'learn',
   payload: roundPayload,
   async handle({ incidentKey, round }, context, signal) {
+    // One ledger step per hand-over: `learn-<round>`, and `learn-<round>-resolved` for the second.
     const learn = (step: string) =>
-      context.ledger.once<Step>(incidentKey, step, async (inDoubt) => {
+      context.ledger.once<Step>(incidentKey, `learn-${step}`, async (inDoubt) => {
         const incident = await mustGet(context, incidentKey);
         if (incident.state !== 'resolved' && incident.state !== 'escalated') return { stale: true };
-        await context.deps.learn(
-          incident,
-          stepContext(incidentKey, 'learn', step.slice('learn-'.length), inDoubt, signal),
-        );
+        await context.deps.learn(incident, stepContext(incidentKey, 'learn', step, inDoubt, signal));
         return { stale: false, state: incident.state };
       });
-    const { value } = await learn(`learn-${round}`);
+    const { value } = await learn(String(round));
     // Learned as escalated (or recorded without its state by an earlier version) and resolved since.
     if (
       !value.stale &&
       value.state !== 'resolved' &&
       (await mustGet(context, incidentKey)).state === 'resolved'
     )
-      await learn(`learn-${round}-resolved`);
+      await learn(`${round}-resolved`);
     return undefined;
   },
 };
