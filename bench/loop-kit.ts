@@ -1,5 +1,6 @@
 /** What the two loop benches share: their alert signals, their dependencies and their flags. */
 import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { k8sId } from '../src/graph/ids.js';
 import type { GraphStore } from '../src/graph/store.js';
 import { writeSignal } from '../src/ingest/graph-writer.js';
@@ -56,6 +57,19 @@ export function benchSignal(run: string, index: number, perIncident: number, now
     attributes: { labels: { alertname: `PodDown${index % perIncident}` } },
     raw: { source: 'bench', digest: `sha256:${createHash('sha256').update(fingerprint).digest('hex')}` },
   };
+}
+
+/** Alerts `from` … `to` - 1 of run `run`, received now: whole alert groups when `from` starts one. */
+export function benchSignals(run: string, from: number, to: number, perIncident: number): Signal[] {
+  const signals: Signal[] = [];
+  for (let index = from; index < to; index++) signals.push(benchSignal(run, index, perIncident, Date.now()));
+  return signals;
+}
+
+/** Deletes every key under `prefix`: what a bench leaves in Redis. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const keys = await redis.keys(`${prefix}:*`);
+  for (let index = 0; index < keys.length; index += 500) await redis.del(...keys.slice(index, index + 500));
 }
 
 /**

@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
-import type { Signal } from '../src/ingest/signal.js';
 import { createLoopContext } from '../src/loop/pipeline.js';
 import type { NextJob } from '../src/loop/stage.js';
 import type { LoopContext } from '../src/loop/stages/context.js';
@@ -32,7 +31,7 @@ import { verifyStage } from '../src/loop/stages/verify.js';
 import { systemClock } from '../src/shared/clock.js';
 import { settleKeyed } from '../src/shared/keyed-pool.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { benchDeps, benchSignal, positiveWholeNumber, runBench } from './loop-kit.js';
+import { benchDeps, benchSignals, deleteKeys, positiveWholeNumber, runBench } from './loop-kit.js';
 
 interface Stage {
   payload: { parse(input: unknown): unknown };
@@ -104,10 +103,11 @@ async function main(): Promise<void> {
     const run = `${Date.now().toString(36)}r${round}`;
     let jobs: Array<{ stage: string; payload: unknown }> = [];
     for (let start = 0; start < settings.signals; start += settings.perIncident) {
-      const group: Signal[] = [];
-      for (let index = start; index < Math.min(settings.signals, start + settings.perIncident); index++)
-        group.push(benchSignal(run, index, settings.perIncident, Date.now()));
-      jobs.push({ stage: 'ingest', payload: { v: 2, signals: group } });
+      const end = Math.min(settings.signals, start + settings.perIncident);
+      jobs.push({
+        stage: 'ingest',
+        payload: { v: 2, signals: benchSignals(run, start, end, settings.perIncident) },
+      });
     }
     while (jobs.length > 0) {
       const name = jobs[0]?.stage ?? '';
@@ -151,8 +151,7 @@ async function main(): Promise<void> {
     note: 'each stage handler alone, without BullMQ; the last of the rounds',
   };
   await graph.close();
-  const keys = await state.keys(`${prefix}:*`);
-  for (let index = 0; index < keys.length; index += 500) await state.del(...keys.slice(index, index + 500));
+  await deleteKeys(state, prefix);
   state.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
   if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -34,13 +34,19 @@ import { Registry } from 'prom-client';
 import { Redis } from 'ioredis';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
 import { createQueueSink } from '../src/ingest/queue-sink.js';
-import type { Signal } from '../src/ingest/signal.js';
 import { createPipeline } from '../src/loop/pipeline.js';
 import { startStageWorker } from '../src/loop/stage.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { rawChained } from './raw-chain.js';
-import { benchDeps, benchSignal, positiveWholeNumber, runBench, UsageError } from './loop-kit.js';
+import {
+  benchDeps,
+  benchSignals,
+  deleteKeys,
+  positiveWholeNumber,
+  runBench,
+  UsageError,
+} from './loop-kit.js';
 
 interface Options {
   rate: number;
@@ -228,9 +234,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
     const deliver = async (from: number, to: number): Promise<void> => {
       const deliveries: Array<Promise<unknown>> = [];
       for (let start = from; start < to; start += perIncident) {
-        const group: Signal[] = [];
-        for (let index = start; index < Math.min(to, start + perIncident); index++)
-          group.push(benchSignal(`${run}-${name}`, index, perIncident, Date.now()));
+        const group = benchSignals(`${run}-${name}`, start, Math.min(to, start + perIncident), perIncident);
         deliveries.push(sink.accept(group, { channel: 'bench' }));
       }
       await Promise.all(deliveries);
@@ -298,9 +302,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   await pipeline.stop();
   await sink.close();
   await graph.close();
-  const keys = await connection.keys(`${prefix}:*`);
-  for (let index = 0; index < keys.length; index += 500)
-    await connection.del(...keys.slice(index, index + 500));
+  await deleteKeys(connection, prefix);
   connection.disconnect();
   workerConnection.disconnect();
   rmSync(dataDir, { recursive: true, force: true });

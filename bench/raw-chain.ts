@@ -7,9 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { benchSignal } from './loop-kit.js';
-
-const STAGES = ['ingest', 'detect', 'investigate', 'respond', 'execute', 'verify', 'learn'] as const;
+import { LOOP_STAGES } from '../src/loop/payloads.js';
+import { benchSignals } from './loop-kit.js';
 
 /** Signals a second through the chain, all `signals` submitted at once in groups of `perIncident`. */
 export async function rawChained(options: {
@@ -22,9 +21,9 @@ export async function rawChained(options: {
   const { prefix } = options;
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const queues = new Map(STAGES.map((stage) => [stage, new Queue(stage, { connection, prefix })]));
+  const queues = new Map(LOOP_STAGES.map((stage) => [stage, new Queue(stage, { connection, prefix })]));
   const queue = (stage: string): Queue => {
-    const found = queues.get(stage as (typeof STAGES)[number]);
+    const found = queues.get(stage as (typeof LOOP_STAGES)[number]);
     if (!found) throw new Error(`no queue ${stage}`);
     return found;
   };
@@ -34,12 +33,12 @@ export async function rawChained(options: {
   const all = new Promise<void>((resolve) => {
     finished = resolve;
   });
-  const workers = STAGES.map(
+  const workers = LOOP_STAGES.map(
     (stage, index) =>
       new Worker(
         stage,
         async (job) => {
-          const next = STAGES[index + 1];
+          const next = LOOP_STAGES[index + 1];
           if (!next) {
             learned += 1;
             if (learned === groups) finished();
@@ -64,13 +63,13 @@ export async function rawChained(options: {
   const started = performance.now();
   const adds: Array<Promise<unknown>> = [];
   for (let group = 0; group < groups; group++) {
-    const signals = [];
-    for (
-      let index = group * options.perIncident;
-      index < Math.min(options.signals, (group + 1) * options.perIncident);
-      index++
-    )
-      signals.push(benchSignal('chain', index, options.perIncident, Date.now()));
+    const from = group * options.perIncident;
+    const signals = benchSignals(
+      'chain',
+      from,
+      Math.min(options.signals, from + options.perIncident),
+      options.perIncident,
+    );
     adds.push(
       queue('ingest').add('ingest', { v: 2, signals }, { jobId: `g${group}`, removeOnComplete: true }),
     );
