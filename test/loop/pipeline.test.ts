@@ -68,6 +68,21 @@ async function incidentIn(loop: LoopWorld, state: Incident['state'], count = 1):
   return found;
 }
 
+/** A world whose policy asks for approval, and an incident of `fingerprint` waiting for it. */
+async function awaitingApproval(
+  fingerprint: string,
+): Promise<{ loop: LoopWorld; prefix: string; waiting: Incident }> {
+  const prefix = testPrefix(import.meta.filename);
+  const loop = await world(
+    { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
+    { prefix },
+  );
+  await loop.pipeline.submitSignal(makeSignal({ fingerprint }));
+  const [waiting] = await incidentIn(loop, 'awaiting-approval');
+  if (!waiting) throw new Error('no incident');
+  return { loop, prefix, waiting };
+}
+
 describe('the loop', () => {
   it('takes a firing alert through investigate, an autonomous action, verify and learn, once each', async () => {
     const prefix = testPrefix(import.meta.filename);
@@ -229,14 +244,7 @@ describe('the loop', () => {
   });
 
   it('executes an approved proposal only after a person approves it', async () => {
-    const prefix = testPrefix(import.meta.filename);
-    const loop = await world(
-      { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
-      { prefix },
-    );
-    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'NeedsApproval' }));
-    const [waiting] = await incidentIn(loop, 'awaiting-approval');
-    if (!waiting) throw new Error('no incident');
+    const { loop, prefix, waiting } = await awaitingApproval('NeedsApproval');
     expect((await effectCounts(loop.redis, prefix, waiting.key)).execute).toBe(0);
     const wrong = await loop.pipeline.approve(waiting.key, 1, 'U1');
     expect('error' in wrong && wrong.error).toContain('does not await');
@@ -251,14 +259,7 @@ describe('the loop', () => {
   });
 
   it('executes an approval whose execute job a stop kept from being queued, once started again', async () => {
-    const prefix = testPrefix(import.meta.filename);
-    const loop = await world(
-      { decide: () => ({ mode: 'approval', rule: 'prod-needs-approval', reason: 'production' }) },
-      { prefix },
-    );
-    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'ApprovedThenStopped' }));
-    const [waiting] = await incidentIn(loop, 'awaiting-approval');
-    if (!waiting) throw new Error('no incident');
+    const { loop, prefix, waiting } = await awaitingApproval('ApprovedThenStopped');
     // What approve does before it queues the execution: the process ends right after it.
     await loop.pipeline.incidents.transition(
       waiting.key,
