@@ -211,6 +211,39 @@ describe('Alertmanager webhook sender', () => {
     expect(sender.notifications.map((n) => n.status)).toEqual([500, 503, 200, 500, 200]);
   });
 
+  it('stamps each evaluation with its scheduled time, so a late tick does not delay `for`', async () => {
+    // T0 is on the 15 s schedule: ticks are due at T0, T0 + 15 s, … The error rate is above
+    // the SLO from 40 s, so it is first seen at the 45 s tick and has held 1 minute at 105 s.
+    const world = new FakeWorld();
+    world.overrides.push({
+      service: 'checkout',
+      metric: 'errorRate',
+      from: T0 + 40_000,
+      to: T0 + 600_000,
+      value: 0.35,
+    });
+    const target = await receiver();
+    const sender = new AlertmanagerSender(world, {
+      url: target.url,
+      evaluationIntervalMs: 15_000,
+      pollMs: 2,
+    });
+    senders.push(sender);
+    sender.start();
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    await pause(30);
+    // The 45 s tick runs 1.4 s late, the others 0.2 s. Stamped by when it ran, the condition
+    // would count from 46.4 s, and the tick run at 105.2 s would find it held only 58.8 s.
+    for (const due of [15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000]) {
+      world.advance(T0 + due + (due === 45_000 ? 1_400 : 200) - world.now());
+      await pause(30);
+    }
+    const deadline = Date.now() + 2_000;
+    while (target.bodies.length === 0 && Date.now() < deadline) await pause(5);
+    expect(target.bodies.map((body) => body.status)).toEqual(['firing']);
+    expect(target.bodies[0]?.alerts[0]?.startsAt).toBe(new Date(T0 + 105_000).toISOString());
+  });
+
   it('runs on sim time by itself, and posts explicit bodies verbatim', async () => {
     const world = new FakeWorld({ live: true, speed: 200 });
     const start = world.now();

@@ -69,12 +69,15 @@ interface GroupState {
  * Evaluates alert rules on the world's series every evaluation interval of sim time and posts
  * Alertmanager v4 webhook bodies, grouped by service: a group is notified when an alert of it
  * starts firing or resolves, and again every repeat interval while any alert fires. A failed
- * POST is retried at the next evaluation. `stop()` ends the loop; safe to call twice.
+ * POST is retried at the next evaluation. Evaluations run on the interval's schedule and are
+ * stamped with their scheduled time, as Prometheus stamps rule evaluations, so how late a tick
+ * runs does not change when an alert fires. `stop()` ends the loop; safe to call twice.
  */
 export class AlertmanagerSender {
   readonly notifications: AlertmanagerNotification[] = [];
   readonly rules: readonly AlertRule[];
   readonly #states: RuleState[];
+  #lastEvaluatedAt = Number.NEGATIVE_INFINITY;
   readonly #groups = new Map<string, GroupState>();
   readonly #logger: Logger;
   readonly #abort = new AbortController();
@@ -137,7 +140,12 @@ export class AlertmanagerSender {
    * waiting for its `for`, and notifies every firing group.
    */
   evaluate(options: { force?: boolean } = {}): Promise<void> {
-    this.#evaluating = this.#evaluating.then(() => this.#evaluate(options.force ?? false));
+    return this.#evaluateAt(undefined, options.force ?? false);
+  }
+
+  /** Queues an evaluation stamped `at` (the world's now when it runs, if not given). */
+  #evaluateAt(at: number | undefined, force: boolean): Promise<void> {
+    this.#evaluating = this.#evaluating.then(() => this.#evaluate(at ?? this.world.now(), force));
     return this.#evaluating;
   }
 
@@ -152,8 +160,11 @@ export class AlertmanagerSender {
     while (!this.#abort.signal.aborted) {
       const now = this.world.now();
       if (now >= nextAt) {
-        await this.evaluate();
-        nextAt = Math.floor(now / interval) * interval + interval;
+        // As in Prometheus, an evaluation is stamped with its scheduled time (the latest one due),
+        // not the moment it ran: a late tick neither shifts `for` nor reads later samples.
+        const at = Math.max(nextAt, Math.floor(now / interval) * interval);
+        await this.#evaluateAt(at, false);
+        nextAt = Math.floor(at / interval) * interval + interval;
       }
       await sleep(this.options.pollMs ?? 50, this.#abort.signal).catch(() => undefined);
     }
@@ -204,8 +215,10 @@ export class AlertmanagerSender {
     }
   }
 
-  async #evaluate(force: boolean): Promise<void> {
-    const now = this.world.now();
+  async #evaluate(at: number, force: boolean): Promise<void> {
+    // Stamps never go back (a forced evaluation may have run since the tick was due).
+    const now = Math.max(at, this.#lastEvaluatedAt);
+    this.#lastEvaluatedAt = now;
     // A resolved alert waits, unchanged, until a notification carrying its resolution succeeds.
     for (const state of this.#states) if (state.resolvedAt === undefined) this.#step(state, now, force);
     for (const service of new Set(this.#states.map((state) => state.rule.service))) {
