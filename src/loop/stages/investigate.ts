@@ -62,8 +62,7 @@ export const investigateStage: LoopStage<typeof roundPayload, LoopContext> = {
       return undefined;
     }
     const { result } = step.value;
-    let incident = await mustGet(context, incidentKey);
-    incident = await context.store.recordInvestigation(incidentKey, {
+    const incident = await context.store.recordInvestigation(incidentKey, {
       ...(result.rootCause ? { rootCause: result.rootCause } : {}),
       reportMarkdown: result.report.markdown,
     });
