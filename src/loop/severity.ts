@@ -46,8 +46,35 @@ export function trendFromAttributes(signal: Signal): TrendInput | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/** What an entity reaches: itself, when it is in the graph, and its downstream blast radius. */
+export type Reach = (entityId: string) => Promise<readonly Entity[]>;
+
 /**
- * Severity from the signal, its SLO impact and its blast radius:
+ * Reach read from the graph, once per entity for the life of the returned function: the signals
+ * of one alert group mostly touch the same entities, so detect, assessing the signals that join
+ * an incident together, reads each blast radius once rather than once per signal.
+ */
+export function graphReach(graph: GraphStore, options: SeverityOptions = {}): Reach {
+  const depth = options.blastRadiusDepth ?? 3;
+  const read = new Map<string, Promise<readonly Entity[]>>();
+  return (entityId) => {
+    let reached = read.get(entityId);
+    if (!reached) {
+      reached = (async () => {
+        const [self, radius] = await Promise.all([
+          graph.get(entityId),
+          graph.blastRadius(entityId, { direction: 'downstream', maxDepth: depth, limit: 500 }),
+        ]);
+        return [...(self ? [self] : []), ...radius.map((one) => one.entity)];
+      })();
+      read.set(entityId, reached);
+    }
+    return reached;
+  };
+}
+
+/**
+ * Severity from the signal, its SLO impact and its blast radius (`reach`):
  * - the signal's own severity is the floor;
  * - an SLO among the touched or reached entities (or an `slo` label): at least `error`;
  * - a `tier: critical` entity touched or within `blastRadiusDepth` hops downstream: at least
@@ -55,13 +82,12 @@ export function trendFromAttributes(signal: Signal): TrendInput | undefined {
  * - a trend that crosses its threshold within `earlyWarningHorizonMs`: at least `error`.
  */
 export async function assessSeverity(
-  graph: GraphStore,
+  reach: Reach,
   signal: Signal,
   entityIds: readonly string[],
   trend: TrendInput | undefined,
   options: SeverityOptions = {},
 ): Promise<SeverityAssessment> {
-  const depth = options.blastRadiusDepth ?? 3;
   const horizon = options.earlyWarningHorizonMs ?? 2 * 3_600_000;
   const critical = new Map<string, string>();
   let slo: string | undefined;
@@ -69,14 +95,7 @@ export async function assessSeverity(
   if (labels && typeof labels === 'object' && !Array.isArray(labels) && typeof labels.slo === 'string')
     slo = labels.slo;
   for (const entityId of entityIds) {
-    const self = await graph.get(entityId);
-    const reached = [
-      ...(self ? [self] : []),
-      ...(await graph.blastRadius(entityId, { direction: 'downstream', maxDepth: depth, limit: 500 })).map(
-        (one) => one.entity,
-      ),
-    ];
-    for (const entity of reached) {
+    for (const entity of await reach(entityId)) {
       if (isCritical(entity)) critical.set(entity.id, label(entity));
       if (entity.kind === 'SLO') slo ??= label(entity);
     }

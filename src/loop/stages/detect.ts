@@ -4,7 +4,7 @@ import { batchKey } from '../../ingest/sink.js';
 import { detectPayload, loopJobId, type DetectItem } from '../payloads.js';
 import type { Signal } from '../../ingest/signal.js';
 import type { Incident } from '../pipeline-types.js';
-import { assessSeverity, trendFromAttributes, type SeverityAssessment } from '../severity.js';
+import { assessSeverity, graphReach, trendFromAttributes, type SeverityAssessment } from '../severity.js';
 import type { LoopStage, NextJob } from '../stage.js';
 import { learnJob, stageActor, type LoopContext } from './context.js';
 
@@ -183,10 +183,11 @@ async function joinIncident(
   const step = `detect-${batchKey(group.map(({ signal }) => signal))}`;
   const { value } = await context.ledger.once<Settled>(key, step, async () => {
     // Assessed only when the step runs: a replayed one has its outcome recorded.
+    const reach = graphReach(context.graph, context.severity);
     const assessments = await Promise.all(
       group.map(async ({ signal, symptoms }) => {
         const trend = (await context.deps.trend?.(signal)) ?? trendFromAttributes(signal);
-        return assessSeverity(context.graph, signal, symptoms, trend, context.severity);
+        return assessSeverity(reach, signal, symptoms, trend, context.severity);
       }),
     );
     const attached = ({ signal, symptoms, alertId }: Part): AttachedSignal => ({
