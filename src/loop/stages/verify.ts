@@ -22,11 +22,10 @@ export const verifyStage: LoopStage<typeof roundPayload, LoopContext> = {
       return { stale: false, result };
     });
     if (value.stale) return undefined;
-    const incident = await mustGet(context, incidentKey);
     if (!value.result.ok) {
       return escalate(
         context,
-        incident,
+        await mustGet(context, incidentKey),
         round,
         `verification failed: ${JSON.stringify(value.result.detail)}`,
         actor,
