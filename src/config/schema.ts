@@ -220,6 +220,15 @@ const slack = z
       env: 'NIGHTSHIFT_SLACK_COMMAND_USERS',
       description: 'Slack user or group ids allowed to use /nightshift pause|resume (everyone when unset)',
     }),
+    learnFromMessages: z.boolean().default(false).meta({
+      env: 'NIGHTSHIFT_SLACK_LEARN_FROM_MESSAGES',
+      description:
+        'Read ingested messages for the datastores, queues and dependencies they name, and for stated dependencies (tentative DEPENDS_ON edges); every ingest.pollIntervalMs',
+    }),
+    workspaceUrl: z.url().optional().meta({
+      env: 'NIGHTSHIFT_SLACK_WORKSPACE_URL',
+      description: 'Workspace URL for message permalinks, e.g. https://acme.slack.com',
+    }),
   })
   .prefault({});
 

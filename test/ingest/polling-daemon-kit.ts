@@ -129,6 +129,8 @@ export async function startPollingDaemon(options: {
   env?: Record<string, string>;
   file?: Record<string, unknown>;
   monitors?: FakeMonitor[];
+  /** Slack on, against the sim's Slack, which delivers its messages to the daemon. */
+  slack?: boolean;
 }): Promise<PollingDaemon> {
   const scenario = loadScenario('bad-deploy-checkout', { evalsDir: EVALS_DIR });
   const sim = await startSim({
@@ -171,6 +173,14 @@ export async function startPollingDaemon(options: {
       NIGHTSHIFT_INVESTIGATE_RETRIES: '0',
       NIGHTSHIFT_POLL_INTERVAL_MS: '500',
       NIGHTSHIFT_HEARTBEAT_MS: '1000',
+      ...(options.slack
+        ? {
+            NIGHTSHIFT_SLACK_ENABLED: 'true',
+            SLACK_BOT_TOKEN: 'xoxb-sim-token',
+            SLACK_SIGNING_SECRET: 'sim-signing-secret',
+            SLACK_API_URL: sim.vendors?.urls.slackApi ?? '',
+          }
+        : {}),
       ...options.env,
     };
     const configFile = join(options.dataDir, 'nightshift.yaml');
@@ -184,6 +194,7 @@ export async function startPollingDaemon(options: {
     });
     app = build(config, { logger, clock: { now: () => sim.world.now() } });
     const { url } = await app.start();
+    if (options.slack) sim.vendors?.connectDaemon({ slackEventsUrl: `${url}/slack/events` });
     // Deploys are only seen as deploys by a watcher that saw the workload before them.
     const started = app;
     const checkout = k8sId(sim.world.clusterName(), 'shop', 'Deployment', 'checkout');

@@ -25,6 +25,7 @@ import { graphObjectivesLookup } from '../../ingest/pollers/objectives.js';
 import { RedisPollStateStore } from '../../ingest/pollers/poll-state-store.js';
 import { prometheusSloTemplates } from '../../ingest/pollers/prometheus/prometheus-poller.js';
 import { POLL_QUEUE, pollerStage, schedulePollers } from '../../ingest/pollers/run-poll.js';
+import { redisSlackMessageLog } from '../../ingest/pollers/slack/message-feed.js';
 import { redact } from '../../ingest/redact/redact.js';
 import type { Signal } from '../../ingest/signal.js';
 import type { SignalSink } from '../../ingest/sink.js';
@@ -193,6 +194,14 @@ function pollerSettings(config: Config): PollerSettings {
             ratio: headroom.ratio,
             horizonMs: headroom.horizonMs,
             fitWindowMs: headroom.fitWindowMs,
+          },
+        }
+      : {}),
+    ...(integrations.slack.enabled && integrations.slack.learnFromMessages
+      ? {
+          slack: {
+            intervalMs,
+            ...(integrations.slack.workspaceUrl ? { workspaceUrl: integrations.slack.workspaceUrl } : {}),
           },
         }
       : {}),
@@ -384,6 +393,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         })
       : undefined;
 
+  // The Slack messages ingested, for the mentions poller to read what they name and state.
+  const slackMessages =
+    slack && slackSettings.learnFromMessages
+      ? redisSlackMessageLog({ connection: redis, prefix })
+      : undefined;
   const deps = createLoopDeps({
     graph,
     clock,
@@ -404,6 +418,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       : {}),
     ...(options.verifyWindow ? { verifyWindow: options.verifyWindow } : {}),
     ...(slack ? { slack } : {}),
+    ...(slackMessages ? { slackMessages } : {}),
     ...(pagerduty ? { pagerduty } : {}),
     environment: config.policy.environment,
     cluster: config.ingest.cluster,
@@ -440,6 +455,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       : {}),
     // Read at each poll: Services and their objectives appear in the graph as they are watched.
     objectives: graphObjectivesLookup(config.ingest.objectives),
+    ...(slackMessages ? { slackFeed: slackMessages } : {}),
   });
   if (flagsSettings.url) {
     pollers.pollers.push(

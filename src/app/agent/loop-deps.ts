@@ -23,6 +23,7 @@ import type { Decision, Incident, LoopDeps, Proposal, StepContext } from '../../
 import { sleep, type Clock } from '../../shared/clock.js';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { SlackMessageLog } from '../../ingest/pollers/slack/message-feed.js';
 import type { IncidentJournal } from './journal.js';
 import { catalogParams, targetFacts } from './targets.js';
 
@@ -39,6 +40,8 @@ export interface LoopDepsParts {
   check?: SymptomCheck;
   verifyWindow?: { windowMs?: number; intervalMs?: number; healthyChecks?: number };
   slack?: SlackIntegration;
+  /** Where ingested Slack messages are kept for the mentions poller, when it runs. */
+  slackMessages?: SlackMessageLog;
   pagerduty?: PagerDutyEventsClient;
   /** Environment of targets whose labels name none. */
   environment: string;
@@ -173,7 +176,13 @@ export function createLoopDeps(parts: LoopDepsParts): LoopDeps {
   };
 
   return {
-    persistSignal: (signal) => writeSignal(graph, signal, { clock }),
+    persistSignal: async (signal) => {
+      const written = await writeSignal(graph, signal, { clock });
+      // After the graph write, so a retried job appends again rather than never (the poller's
+      // writes are idempotent).
+      await parts.slackMessages?.append(signal);
+      return written;
+    },
 
     investigate: async (first, signal, current) => {
       const again = parts.reinvestigate ?? { times: 0, delayMs: 0 };

@@ -32,6 +32,7 @@ export {
   type SlackMentionOptions,
   type SlackMessageFeed,
 } from './slack/slack-mentions.js';
+export { redisSlackMessageLog, type SlackMessageLog } from './slack/message-feed.js';
 export {
   createPollers,
   type BuiltPollers,
