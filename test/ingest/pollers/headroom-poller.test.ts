@@ -10,7 +10,10 @@ import {
 } from '../../../src/ingest/pollers/metrics/headroom-poller.js';
 import { prometheusMetricSource } from '../../../src/ingest/pollers/prometheus/prometheus-api.js';
 import { trendFromAttributes } from '../../../src/loop/severity.js';
+import { ManualClock } from '../../../src/shared/clock.js';
+import { silentLogger } from '../../../src/shared/logger.js';
 import { buildTemplate } from '../../../src/sim/world/templates.js';
+import { openTestGraph } from '../../kit/graph.js';
 import { pollerWorld, pollOnce, START } from './poller-kit.js';
 
 const MI = 2 ** 20;
@@ -210,6 +213,74 @@ describe('the headroom poller against the sim', () => {
       );
     } finally {
       await world.close();
+    }
+  });
+});
+
+describe('the headroom poller over a larger estate', () => {
+  it('reads every workload in turn, and the ones it warned of at every poll', async () => {
+    const graph = await openTestGraph({});
+    try {
+      const names = ['w1', 'w2', 'w3', 'w4', 'w5'];
+      const ids = names.map((name) => k8sId('estate', 'shop', 'Deployment', name));
+      await graph.upsertEntities(
+        names.map((name, index) => ({
+          id: ids[index] ?? '',
+          kind: 'Workload' as const,
+          name,
+          source: 'kubernetes' as const,
+          properties: { workloadKind: 'Deployment', namespace: 'shop', memoryLimitBytes: 1024 * MI },
+        })),
+      );
+      const clock = new ManualClock(START);
+      let leaking = true;
+      const read: string[][] = [];
+      const poller = headroomPoller({
+        metrics: {
+          source: 'prometheus',
+          series: (query) => {
+            read.at(-1)?.push(query);
+            // w3 climbs 32Mi a minute toward 90% of its 1Gi limit while it leaks; the rest are flat.
+            const climbing = query === 'w3' && leaking;
+            return Promise.resolve(
+              series(13, (index) => (climbing ? 512 + 8 * index : 512) * MI, clock.now()),
+            );
+          },
+        },
+        memoryQuery: '$workload',
+        fitWindowMs: 3 * MINUTE,
+        horizonMs: 30 * MINUTE,
+        maxWorkloads: 2,
+      });
+      const context = { graph, clock, logger: silentLogger() };
+      let state = poller.initialState();
+      const poll = async (): Promise<string[]> => {
+        read.push([]);
+        clock.advance(MINUTE);
+        const result = await pollOnce(poller, state, context);
+        state = result.nextState;
+        return result.signals.map((signal) => `${signal.status} ${signal.entities[0]?.name ?? ''}`);
+      };
+
+      expect(await poll()).toEqual([]);
+      expect(await poll()).toEqual(['firing w3']);
+      expect(await poll()).toEqual([]);
+      expect(await poll()).toEqual([]);
+      leaking = false;
+      expect(await poll()).toEqual(['resolved w3']);
+      expect(await poll()).toEqual([]);
+      // Two a poll, in turn by id; w3, once warned of, at every poll until it cleared.
+      expect(read.map((queries) => queries.sort())).toEqual([
+        ['w1', 'w2'],
+        ['w3', 'w4'],
+        ['w3', 'w5'],
+        ['w1', 'w3'],
+        ['w2', 'w3'],
+        ['w3', 'w4'],
+      ]);
+      expect(state.firing).toEqual({});
+    } finally {
+      await graph.close();
     }
   });
 });

@@ -27,12 +27,23 @@ export interface HeadroomOptions {
   minGrowth?: number;
   /** Fewer fitted points than this: no forecast. Default 6. */
   minPoints?: number;
-  /** Most workloads read per poll. Default 200. */
+  /**
+   * Most workloads read per poll. Default 200. A larger estate is covered in turns, by workload
+   * id, `maxWorkloads` a poll (those warned of are read at every poll, up to half of them).
+   */
   maxWorkloads?: number;
 }
 
+/** Most workloads listed from the graph per poll, to take turns over. */
+const LISTED = 50_000;
+
 const firingSchema = z.object({ since: z.number() });
-const stateSchema = z.object({ v: z.literal(1), firing: z.record(z.string(), firingSchema) });
+const stateSchema = z.object({
+  v: z.literal(1),
+  firing: z.record(z.string(), firingSchema),
+  /** The id of the last workload read in turn; the next poll goes on after it. */
+  after: z.string().optional(),
+});
 export type HeadroomState = z.infer<typeof stateSchema>;
 
 /** The alert name headroom signals carry, so investigations and pattern signatures know them. */
@@ -61,6 +72,28 @@ function targetsOf(workloads: readonly Entity[], options: HeadroomOptions): Targ
     targets.push({ entity, namespace, limitBytes, query });
   }
   return targets;
+}
+
+/**
+ * The targets of one poll: those warned of (at most half of `max`), then the others in turn by
+ * id after `after`, wrapping around, up to `max` in all. Returns where the turn stopped.
+ */
+function takeTurn(
+  targets: readonly Target[],
+  state: HeadroomState,
+  max: number,
+): { chosen: Target[]; after: string | undefined } {
+  const firing = targets.filter((target) => state.firing[target.entity.id]).slice(0, Math.ceil(max / 2));
+  const chosen = new Set(firing);
+  let after = state.after;
+  const next = after === undefined ? 0 : targets.findIndex((target) => target.entity.id > (after ?? ''));
+  const from = next === -1 ? 0 : next;
+  for (let step = 0; step < targets.length && chosen.size < max; step++) {
+    const target = targets[(from + step) % targets.length] as Target;
+    after = target.entity.id;
+    chosen.add(target);
+  }
+  return { chosen: [...chosen], after };
 }
 
 /**
@@ -132,11 +165,8 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
     readState: (stored) => stateSchema.safeParse(stored).data ?? initialState(),
     async poll(state, context): Promise<PollResult<HeadroomState>> {
       const now = context.clock.now();
-      const workloads = await context.graph.find({
-        kind: 'Workload',
-        limit: maxWorkloads * 2,
-      });
-      const targets = targetsOf(workloads, options).slice(0, maxWorkloads);
+      const all = targetsOf(await context.graph.find({ kind: 'Workload', limit: LISTED }), options);
+      const { chosen: targets, after } = takeTurn(all, state, maxWorkloads);
       const fetched = await fetchSeries(
         options.metrics,
         [...new Set(targets.map((target) => target.query))],
@@ -144,7 +174,12 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
         now,
         context.signal,
       );
+      // Warned of and not read this time: still warned of, while the workload is in the graph.
       const firing: HeadroomState['firing'] = {};
+      for (const target of all) {
+        const previous = state.firing[target.entity.id];
+        if (previous) firing[target.entity.id] = previous;
+      }
       const signals: Signal[] = [];
       const failures: Error[] = [];
       for (const target of targets) {
@@ -154,7 +189,6 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
         if (series instanceof Error) {
           failures.push(series);
           context.logger.warn({ workload: id, err: describeError(series) }, 'memory query failed');
-          if (previous) firing[id] = previous;
           continue;
         }
         const forecast = forecastMemory(series, target.limitBytes, options);
@@ -164,13 +198,17 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
           firing[id] = { since };
           if (!previous) signals.push(signal('firing', target, forecast, since, newest, now));
         } else if (previous) {
+          delete firing[id];
           signals.push(signal('resolved', target, forecast, previous.since, newest, now));
         }
       }
       // Every query failed: the backend is likely down, so the poll is retried.
       const [first] = failures;
       if (first && failures.length === targets.length) throw first;
-      return { signals: finishSignals(signals), nextState: { v: 1, firing } };
+      return {
+        signals: finishSignals(signals),
+        nextState: { v: 1, firing, ...(after === undefined ? {} : { after }) },
+      };
     },
   };
 
