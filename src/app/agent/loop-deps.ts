@@ -8,6 +8,7 @@ import {
 } from '../../act/index.js';
 import type { GraphStore } from '../../graph/store.js';
 import { writeSignal } from '../../ingest/graph-writer.js';
+import type { SlackMessageLog } from '../../ingest/pollers/slack/message-feed.js';
 import type { PagerDutyEventsClient } from '../../integrations/pagerduty/events.js';
 import type { SlackIntegration } from '../../integrations/slack/index.js';
 import { escapeText, type SlackMessage } from '../../integrations/slack/messages.js';
@@ -23,7 +24,6 @@ import type { Decision, Incident, LoopDeps, Proposal, StepContext } from '../../
 import { sleep, type Clock } from '../../shared/clock.js';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { SlackMessageLog } from '../../ingest/pollers/slack/message-feed.js';
 import type { IncidentJournal } from './journal.js';
 import { catalogParams, targetFacts } from './targets.js';
 

@@ -42,8 +42,9 @@ export function redisSlackMessageLog(options: {
       const messages: Signal[] = [];
       for (const [, fields] of entries) {
         const index = fields.indexOf('signal');
+        if (index === -1) continue;
         const parsed = signalSchema.safeParse(jsonOrNull(fields[index + 1]));
-        if (index !== -1 && parsed.success) messages.push(parsed.data);
+        if (parsed.success) messages.push(parsed.data);
       }
       return { messages, cursor: entries.at(-1)?.[0] ?? cursor };
     },
