@@ -1,6 +1,7 @@
 /**
  * Per-stage cost of the loop: `npx tsx bench/loop-stages.ts [--signals 2000] [--per-incident 10]
- * [--rounds 3] [--concurrency 8] [--redis-url redis://127.0.0.1:6379] [--json]`.
+ * [--rounds 3] [--concurrency 8] [--redis-url redis://127.0.0.1:6379] [--backend embedded|neo4j]
+ * [--neo4j-uri bolt://…] [--json]`.
  *
  * Runs each stage's handler directly, without BullMQ: every job of a stage for all the incidents
  * (at most `concurrency` at once), then every job that produced for the next stage, and so on.
@@ -9,15 +10,22 @@
  * goes, stage by stage; bench/loop.ts measures the whole loop with its queues.
  *
  * The dependencies are those of bench/loop.ts: the daemon's graph writer, the other dependencies
- * trivial. With `--json`, stdout is one JSON object: per stage, jobs and CPU ms per job and per
- * signal.
+ * trivial. The graph is embedded (in memory, journal without fsync) unless `--backend neo4j`:
+ * then a Neo4j at `--neo4j-uri`, or one started by scripts/neo4j-local.mjs, in a namespace of its
+ * own. With `--json`, stdout is one JSON object: per stage, jobs, this process's CPU ms per job
+ * and per signal, and the wall ms of the stage's jobs together (what a graph server's time shows
+ * in).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { startNeo4j, type Neo4jServer } from '../scripts/neo4j-local.mjs';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
+import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-store.js';
+import type { GraphStore } from '../src/graph/store.js';
 import { createLoopContext } from '../src/loop/pipeline.js';
 import type { NextJob } from '../src/loop/stage.js';
 import type { LoopContext } from '../src/loop/stages/context.js';
@@ -31,7 +39,14 @@ import { verifyStage } from '../src/loop/stages/verify.js';
 import { systemClock } from '../src/shared/clock.js';
 import { settleKeyed } from '../src/shared/keyed-pool.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { benchDeps, benchSignals, deleteKeys, positiveWholeNumber, runBench } from './loop-kit.js';
+import {
+  benchDeps,
+  benchSignals,
+  deleteKeys,
+  positiveWholeNumber,
+  runBench,
+  UsageError,
+} from './loop-kit.js';
 
 interface Stage {
   payload: { parse(input: unknown): unknown };
@@ -58,6 +73,8 @@ function options(): {
   rounds: number;
   concurrency: number;
   redisUrl: string;
+  backend: 'embedded' | 'neo4j';
+  neo4jUri: string | undefined;
   json: boolean;
 } {
   const { values } = parseArgs({
@@ -67,10 +84,17 @@ function options(): {
       rounds: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '8' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+      backend: { type: 'string', default: 'embedded' },
+      'neo4j-uri': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
+  const backend = values.backend;
+  if (backend !== 'embedded' && backend !== 'neo4j')
+    throw new UsageError('--backend must be embedded or neo4j');
   return {
+    backend,
+    neo4jUri: values['neo4j-uri'],
     signals: positiveWholeNumber('signals', values.signals),
     perIncident: positiveWholeNumber('per-incident', values['per-incident']),
     rounds: positiveWholeNumber('rounds', values.rounds),
@@ -84,7 +108,26 @@ async function main(): Promise<void> {
   const settings = options();
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-stages-'));
   const logger = silentLogger();
-  const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
+  let server: Neo4jServer | undefined;
+  let graph: GraphStore;
+  if (settings.backend === 'neo4j') {
+    let uri = settings.neo4jUri;
+    if (!uri) {
+      process.stderr.write('starting a local Neo4j (scripts/neo4j-local.mjs)…\n');
+      server = await startNeo4j({ port: 0, timeoutMs: 180_000 });
+      uri = server.uri;
+    }
+    const neo4jGraph = await Neo4jGraphStore.open({
+      uri,
+      namespace: `bench-stages-${process.pid}-${Date.now().toString(36)}`,
+      logger,
+      clock: systemClock,
+    });
+    await neo4jGraph.ready();
+    graph = neo4jGraph;
+  } else {
+    graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
+  }
   const state = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `nsbench:stages:${Date.now().toString(36)}`;
   const context = createLoopContext({
@@ -97,7 +140,8 @@ async function main(): Promise<void> {
     settings: { verifyDelayMs: 0 },
   });
   const abort = new AbortController();
-  let stages: Record<string, { jobs: number; cpuMsPerJob: number; cpuMsPerSignal: number }> = {};
+  let stages: Record<string, { jobs: number; cpuMsPerJob: number; cpuMsPerSignal: number; wallMs: number }> =
+    {};
   for (let round = 0; round < settings.rounds; round++) {
     stages = {};
     const run = `${Date.now().toString(36)}r${round}`;
@@ -114,6 +158,7 @@ async function main(): Promise<void> {
       const stage = STAGES[name];
       if (!stage) throw new Error(`no stage ${name}`);
       const cpu = process.cpuUsage();
+      const started = performance.now();
       // As the worker does: the payload is checked, then handled.
       const settled = await settleKeyed(
         jobs,
@@ -122,6 +167,7 @@ async function main(): Promise<void> {
         (job) => stage.handle(stage.payload.parse(job.payload) as never, context, abort.signal),
       );
       const used = process.cpuUsage(cpu);
+      const wallMs = Number((performance.now() - started).toFixed(1));
       const next = settled.map((outcome) => {
         if (outcome.status === 'rejected') throw outcome.reason;
         return outcome.value;
@@ -131,6 +177,7 @@ async function main(): Promise<void> {
         jobs: jobs.length,
         cpuMsPerJob: Number((ms / jobs.length).toFixed(3)),
         cpuMsPerSignal: Number((ms / settings.signals).toFixed(3)),
+        wallMs,
       };
       jobs = next.flatMap((one): NextJob[] =>
         one === undefined ? [] : Array.isArray(one) ? [...(one as readonly NextJob[])] : [one as NextJob],
@@ -143,6 +190,7 @@ async function main(): Promise<void> {
   }
   const total = Object.values(stages).reduce((sum, stage) => sum + stage.cpuMsPerSignal, 0);
   const result = {
+    backend: settings.backend,
     signals: settings.signals,
     perIncident: settings.perIncident,
     concurrency: settings.concurrency,
@@ -151,6 +199,7 @@ async function main(): Promise<void> {
     note: 'each stage handler alone, without BullMQ; the last of the rounds',
   };
   await graph.close();
+  await server?.stop();
   await deleteKeys(state, prefix);
   state.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
