@@ -6,22 +6,16 @@ import type { Signal } from '../ingest/signal.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Correlator, type CorrelationOptions } from './correlation.js';
-import { incidentStates, type Actor } from './incident-lifecycle.js';
+import { incidentStates } from './incident-lifecycle.js';
 import { IncidentStore } from './incident-store.js';
 import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
 import { redisMutex, type Mutex } from './mutex.js';
 import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.js';
-import { DIGEST_QUEUE, LOOP_STAGES, loopJobId } from './payloads.js';
+import { DIGEST_QUEUE, LOOP_STAGES } from './payloads.js';
 import type { Decision, LoopDeps } from './pipeline-types.js';
 import type { SeverityOptions } from './severity.js';
-import {
-  createLoopQueues,
-  loopStageDefinition,
-  type LoopStage,
-  type NextJob,
-  type StageDefinition,
-} from './stage.js';
-import type { LoopContext } from './stages/context.js';
+import { createLoopQueues, loopStageDefinition, type LoopStage, type StageDefinition } from './stage.js';
+import { executeJob, type LoopContext } from './stages/context.js';
 import { detectStage } from './stages/detect.js';
 import { digestStage } from './stages/digest.js';
 import { executeStage } from './stages/execute.js';
@@ -125,15 +119,6 @@ function approvalReason(proposalIndex: number): string {
 function approvedIndex(reason: string): number | undefined {
   const match = /^approved proposal (\d+)$/.exec(reason);
   return match ? Number(match[1]) : undefined;
-}
-
-/** The execute job of an approved proposal: one id per round and proposal. */
-function approvedExecution(incidentKey: string, round: number, proposalIndex: number, by: Actor): NextJob {
-  return {
-    stage: 'execute',
-    payload: { v: 1, incidentKey, round, proposalIndex, approvedBy: by },
-    jobId: loopJobId(incidentKey, 'execute', `${round}-${proposalIndex}`),
-  };
 }
 
 /**
@@ -274,7 +259,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         },
       );
       if (!changed) return { error: `incident ${incidentKey} is no longer awaiting approval` };
-      await queues.add(approvedExecution(incident.key, incident.round, proposalIndex, by));
+      await queues.add(executeJob(incident.key, incident.round, proposalIndex, by));
       return { ok: true };
     },
     digest: () => noise.digest(),
@@ -283,7 +268,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const last = incident.transitions.at(-1);
         const index = last?.to === 'acting' ? approvedIndex(last.reason) : undefined;
         if (last && index !== undefined && last.by.kind === 'person')
-          await queues.add(approvedExecution(incident.key, incident.round, index, last.by));
+          await queues.add(executeJob(incident.key, incident.round, index, last.by));
       }
       const everyMs = settings.digestEveryMs ?? 3_600_000;
       if (everyMs > 0)

@@ -55,6 +55,15 @@ export function stepContext(
   return { idempotencyKey: `${incidentKey}:${stage}:${step}`, inDoubt, signal };
 }
 
+/** The execute job of a proposal allowed to run (by the policy or a person): one id per round and proposal. */
+export function executeJob(incidentKey: string, round: number, proposalIndex: number, by: Actor): NextJob {
+  return {
+    stage: 'execute',
+    payload: { v: 1, incidentKey, round, proposalIndex, approvedBy: by },
+    jobId: loopJobId(incidentKey, 'execute', `${round}-${proposalIndex}`),
+  };
+}
+
 /**
  * The learn job of a round: the same id whichever path closed the incident. An escalated incident
  * that resolves later gets a second one (`afterEscalation`), so the resolution is learned too (and

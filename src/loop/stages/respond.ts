@@ -1,7 +1,7 @@
-import { loopJobId, roundPayload } from '../payloads.js';
+import { roundPayload } from '../payloads.js';
 import type { Decision, InvestigationResult } from '../pipeline-types.js';
 import type { LoopStage, NextJob } from '../stage.js';
-import { escalate, mustGet, stageActor, stepContext, type LoopContext } from './context.js';
+import { escalate, executeJob, mustGet, stageActor, stepContext, type LoopContext } from './context.js';
 
 const actor = stageActor('respond');
 
@@ -80,11 +80,7 @@ async function act(
     await context.store.transition(incidentKey, 'acting', by, `${describe(autonomous)}: ${decision.reason}`, {
       from: ['investigating'],
     });
-    return {
-      stage: 'execute',
-      payload: { v: 1, incidentKey, round, proposalIndex: autonomous, approvedBy: by },
-      jobId: loopJobId(incidentKey, 'execute', `${round}-${autonomous}`),
-    };
+    return executeJob(incidentKey, round, autonomous, by);
   }
   const approval = decisions.findIndex((decision) => decision.mode === 'approval');
   if (approval >= 0) {
