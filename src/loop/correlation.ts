@@ -5,6 +5,7 @@ import type { Signal } from '../ingest/signal.js';
 import { stableId } from '../shared/ids.js';
 import { luaScript } from '../shared/lua-script.js';
 import { fingerprintDigest } from './incident-store.js';
+import type { Incident } from './pipeline-types.js';
 
 /** Settings of correlation; every field has a default. */
 export interface CorrelationOptions {
@@ -238,6 +239,11 @@ export class Correlator {
       );
     multi.zadd(`${this.#key}:last`, 'GT', now, incidentKey);
     await multi.exec();
+  }
+
+  /** Forgets a resolved incident's own entries: its fingerprints and entities. */
+  async forgetIncident(incident: Pick<Incident, 'key' | 'signals' | 'entityIds'>): Promise<void> {
+    await this.forget(incident.key, [...incident.signals.keys()], incident.entityIds);
   }
 
   /** Forgets a closed incident: new signals of its fingerprints and entities open a new one. */

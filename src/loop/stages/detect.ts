@@ -239,8 +239,7 @@ async function joinIncident(
   // signals placed nowhere and the learn job would be lost.
   if (value.resolved) {
     const resolved = await context.store.get(key);
-    if (resolved?.state === 'resolved')
-      await context.correlator.forget(key, [...resolved.signals.keys()], resolved.entityIds);
+    if (resolved?.state === 'resolved') await context.correlator.forgetIncident(resolved);
   }
   return value.next ?? undefined;
 }

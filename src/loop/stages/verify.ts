@@ -41,8 +41,7 @@ export const verifyStage: LoopStage<typeof roundPayload, LoopContext> = {
         from: ['verifying'],
       },
     );
-    if (resolved.state === 'resolved')
-      await context.correlator.forget(incidentKey, [...resolved.signals.keys()], resolved.entityIds);
+    if (resolved.state === 'resolved') await context.correlator.forgetIncident(resolved);
     return learnJob(incidentKey, round);
   },
 };
