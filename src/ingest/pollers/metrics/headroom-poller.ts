@@ -85,9 +85,12 @@ function takeTurn(
 ): { chosen: Target[]; after: string | undefined } {
   const firing = targets.filter((target) => state.firing[target.entity.id]).slice(0, Math.ceil(max / 2));
   const chosen = new Set(firing);
-  let after = state.after;
-  const next = after === undefined ? 0 : targets.findIndex((target) => target.entity.id > (after ?? ''));
-  const from = next === -1 ? 0 : next;
+  const previous = state.after;
+  const from = Math.max(
+    0,
+    previous === undefined ? 0 : targets.findIndex(({ entity }) => entity.id > previous),
+  );
+  let after = previous;
   for (let step = 0; step < targets.length && chosen.size < max; step++) {
     const target = targets[(from + step) % targets.length] as Target;
     after = target.entity.id;
