@@ -20,7 +20,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MultiDirectedGraph } from 'graphology';
 import neo4j, { type Driver } from 'neo4j-driver';
-import { startNeo4j, type Neo4jServer } from '../scripts/neo4j-local.mjs';
+import type { Neo4jServer } from '../scripts/neo4j-local.mjs';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
 import type { FsyncPolicy } from '../src/graph/embedded/journal.js';
 import {
@@ -43,6 +43,7 @@ import {
 import type { GraphStore } from '../src/graph/store.js';
 import { ManualClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { openBenchNeo4j } from './neo4j-kit.js';
 
 interface Options {
   backend: 'embedded' | 'neo4j';
@@ -368,22 +369,14 @@ async function main(): Promise<void> {
   let dataDir: string | undefined;
   let raw: (batch: Estate['batches'][number]) => Promise<void>;
   if (settings.backend === 'neo4j') {
-    let uri = settings.neo4jUri;
-    if (!uri) {
-      log('starting a local Neo4j (scripts/neo4j-local.mjs)…');
-      server = await startNeo4j({ port: 0, timeoutMs: 180_000 });
-      uri = server.uri;
-    }
-    const namespace = `bench-${process.pid}`;
-    store = await Neo4jGraphStore.open({
-      uri,
-      namespace,
-      logger: silentLogger(),
+    const opened = await openBenchNeo4j({
+      uri: settings.neo4jUri,
+      namespace: `bench-${process.pid}`,
       clock,
       operationTimeoutMs: 300_000,
     });
-    await (store as Neo4jGraphStore).ready();
-    driver = neo4j.driver(uri, undefined, { disableLosslessIntegers: true });
+    ({ store, server } = opened);
+    driver = neo4j.driver(opened.uri, undefined, { disableLosslessIntegers: true });
     raw = rawNeo4jWriter(driver);
   } else {
     dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-graph-'));

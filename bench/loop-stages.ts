@@ -22,9 +22,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startNeo4j, type Neo4jServer } from '../scripts/neo4j-local.mjs';
+import type { Neo4jServer } from '../scripts/neo4j-local.mjs';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
-import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-store.js';
 import type { GraphStore } from '../src/graph/store.js';
 import { createLoopContext } from '../src/loop/pipeline.js';
 import type { NextJob } from '../src/loop/stage.js';
@@ -47,6 +46,7 @@ import {
   runBench,
   UsageError,
 } from './loop-kit.js';
+import { openBenchNeo4j } from './neo4j-kit.js';
 
 interface Stage {
   payload: { parse(input: unknown): unknown };
@@ -111,20 +111,11 @@ async function main(): Promise<void> {
   let server: Neo4jServer | undefined;
   let graph: GraphStore;
   if (settings.backend === 'neo4j') {
-    let uri = settings.neo4jUri;
-    if (!uri) {
-      process.stderr.write('starting a local Neo4j (scripts/neo4j-local.mjs)…\n');
-      server = await startNeo4j({ port: 0, timeoutMs: 180_000 });
-      uri = server.uri;
-    }
-    const neo4jGraph = await Neo4jGraphStore.open({
-      uri,
+    ({ store: graph, server } = await openBenchNeo4j({
+      uri: settings.neo4jUri,
       namespace: `bench-stages-${process.pid}-${Date.now().toString(36)}`,
-      logger,
       clock: systemClock,
-    });
-    await neo4jGraph.ready();
-    graph = neo4jGraph;
+    }));
   } else {
     graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
   }
