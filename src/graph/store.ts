@@ -1,3 +1,4 @@
+import type { GraphWrite } from './graph-write.js';
 import type {
   Entity,
   EntityInput,
@@ -170,9 +171,17 @@ export interface GraphStore {
   upsertRelationships(batch: readonly RelationshipInput[]): Promise<WriteResult>;
   /** Records events, keyed by id. */
   recordEvents(batch: readonly EventInput[]): Promise<WriteResult>;
+  /**
+   * Entities, then relationships, then events, in one batch: validated whole, applied whole (one
+   * journal record, one Neo4j transaction) or not at all. A relationship may end at an entity of
+   * the same write. Issues name the part (`relationships[0].to`). `written` counts every item.
+   */
+  write(batch: GraphWrite): Promise<WriteResult>;
 
   /** The entity, or null. */
   get(id: string): Promise<Entity | null>;
+  /** The entities of `ids` that exist, in the order of `ids` (each once), in one read. */
+  getMany(ids: readonly string[]): Promise<Entity[]>;
   /** Entities within `depth` hops along the given relationship kinds and direction. Unknown id: []. */
   neighbors(id: string, options?: NeighborOptions): Promise<Reached[]>;
   /**

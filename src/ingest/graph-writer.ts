@@ -1,5 +1,5 @@
 import { alertId, configChangeId, deployId, graphId, serviceId } from '../graph/ids.js';
-import type { EntityKind, EventKind, PropertiesInput, PropertyValue } from '../graph/schema.js';
+import type { Entity, EntityKind, EventKind, PropertiesInput, PropertyValue } from '../graph/schema.js';
 import type { GraphStore } from '../graph/store.js';
 import type { Clock } from '../shared/clock.js';
 import { uniqueRefs } from './entities.js';
@@ -167,18 +167,26 @@ export async function writeSignal(
     thread = refs.find((ref) => ref.kind === 'SlackThread');
     if (thread) real.add(thread.id);
   }
-  await addPlaceholders(
-    graph,
+  const candidates = thread && (options.mentions ?? true) ? mentionCandidates(signal) : [];
+  // Everything the write depends on, in one read.
+  const known = new Map(
+    (await graph.getMany([...refs.map((ref) => ref.id), ...real, ...candidates])).map((entity) => [
+      entity.id,
+      entity,
+    ]),
+  );
+  addPlaceholders(
     batch,
     refs.filter((ref) => !real.has(ref.id)),
     options.placeholderConfidence ?? PLACEHOLDER_CONFIDENCE,
     written,
+    known,
   );
   const others = refs.filter((ref) => !real.has(ref.id));
 
   switch (signal.kind) {
     case 'alert':
-      await writeAlert(graph, batch, signal, alert ?? '', others, eventId, observedAt);
+      writeAlert(batch, signal, alert ?? '', others, eventId, observedAt, known);
       written.add(alert ?? '');
       break;
     case 'change':
@@ -186,17 +194,10 @@ export async function writeSignal(
       break;
     case 'message':
       if (thread) {
-        await writeThread(
-          graph,
-          batch,
-          signal,
-          thread,
-          others,
-          eventId,
-          observedAt,
-          written,
-          options.mentions ?? true,
-        );
+        writeThread(batch, signal, thread, others, eventId, observedAt, written, {
+          known,
+          mentioned: mentionedServices(candidates, known),
+        });
         written.add(thread.id);
       } else notes(batch, signal, others.slice(0, 1), observedAt);
       break;
@@ -208,15 +209,18 @@ export async function writeSignal(
   return { entityIds: [...written].filter(Boolean).sort() };
 }
 
-async function addPlaceholders(
-  graph: GraphStore,
+/** Entities of the graph by id, as read before the write. */
+type Known = ReadonlyMap<string, Entity>;
+
+function addPlaceholders(
   batch: GraphBatch,
   refs: readonly EntityRef[],
   confidence: number,
   written: Set<string>,
-): Promise<void> {
+  known: Known,
+): void {
   for (const ref of refs) {
-    if (await graph.get(ref.id)) continue;
+    if (known.has(ref.id)) continue;
     batch.entity({
       id: ref.id,
       kind: ref.kind,
@@ -232,16 +236,16 @@ async function addPlaceholders(
   }
 }
 
-async function writeAlert(
-  graph: GraphStore,
+function writeAlert(
   batch: GraphBatch,
   signal: Signal,
   id: string,
   affected: readonly EntityRef[],
   eventId: string,
   at: number,
-): Promise<void> {
-  const existing = await graph.get(id);
+  known: Known,
+): void {
+  const existing = known.get(id);
   const lastStatusAt = existing?.properties.lastStatusAt;
   const current = typeof lastStatusAt !== 'number' || at >= lastStatusAt;
   const name =
@@ -353,8 +357,7 @@ function writeChange(
   });
 }
 
-async function writeThread(
-  graph: GraphStore,
+function writeThread(
   batch: GraphBatch,
   signal: Signal,
   thread: EntityRef,
@@ -362,9 +365,9 @@ async function writeThread(
   eventId: string,
   at: number,
   written: Set<string>,
-  mentions: boolean,
-): Promise<void> {
-  const existing = await graph.get(thread.id);
+  read: { known: Known; mentioned: readonly string[] },
+): void {
+  const existing = read.known.get(thread.id);
   const last = existing?.properties.lastMessageAt;
   batch.entity({
     id: thread.id,
@@ -378,7 +381,7 @@ async function writeThread(
     confidence: 1,
   });
   for (const ref of others) batch.edge(thread.id, 'MENTIONS', ref.id);
-  for (const service of mentions ? await mentionedServices(graph, signal) : []) {
+  for (const service of read.mentioned) {
     if (service === thread.id || others.some((ref) => ref.id === service)) continue;
     batch.edge(thread.id, 'MENTIONS', service, { source: MENTION_SOURCE, confidence: MENTION_CONFIDENCE });
     written.add(service);
@@ -393,13 +396,18 @@ async function writeThread(
   });
 }
 
-/** Services already in the graph (not placeholders) whose names appear as words of the message. */
-async function mentionedServices(graph: GraphStore, signal: Signal): Promise<string[]> {
+/** The Service ids a message's words could name (at most `MAX_MENTION_CANDIDATES`). */
+function mentionCandidates(signal: Signal): string[] {
   const text = `${attribute(signal.attributes, 'text') ?? ''} ${signal.summary}`.toLowerCase();
   const words = new Set(text.match(/[a-z0-9][a-z0-9-]{1,62}[a-z0-9]/g) ?? []);
+  return [...words].slice(0, MAX_MENTION_CANDIDATES).map((word) => serviceId(word));
+}
+
+/** The candidates that are Services already in the graph (not placeholders), sorted. */
+function mentionedServices(candidates: readonly string[], known: Known): string[] {
   const found: string[] = [];
-  for (const word of [...words].slice(0, MAX_MENTION_CANDIDATES)) {
-    const entity = await graph.get(serviceId(word));
+  for (const id of new Set(candidates)) {
+    const entity = known.get(id);
     if (entity && entity.kind === 'Service' && entity.properties.placeholder !== true) found.push(entity.id);
   }
   return found.sort();

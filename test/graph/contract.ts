@@ -331,6 +331,38 @@ export function runGraphStoreContract(options: GraphStoreContractOptions): void 
         });
         expect(await reopened.events(ids.workload)).toHaveLength(1);
       });
+      it('writes entities, relationships and events together, ends within the write; kept across reopen', async () => {
+        const store = await withEstate();
+        const alert = 'alert:prometheus/abc';
+        const together = {
+          entities: [entity(alert, 'Alert', { name: 'HighErrorRate', properties: { status: 'firing' } })],
+          relationships: [edge(alert, 'AFFECTS', ids.checkout)],
+          events: [event('fired-1', 'alert-fired', alert, T0 + 1)],
+        };
+        expect(await store.write(together)).toEqual({ written: 3 });
+        const after = await store.stats();
+        expect(after.entities).toBe(estate.entities.length + 1);
+        expect(after.relationships).toBe(estate.relationships.length + 1);
+        expect(after.events).toBe(1);
+        expect(await store.write(together)).toEqual({ written: 3 });
+        expect(await store.stats()).toEqual(after);
+        expect(await store.write({})).toEqual({ written: 0 });
+        open = open.filter((item) => item !== store);
+        const reopened = await options.reopen(store, clock);
+        open.push(reopened);
+        expect(await reopened.stats()).toEqual(after);
+        expect(await reopened.get(alert)).toMatchObject({ kind: 'Alert', properties: { status: 'firing' } });
+        expect((await reopened.neighbors(alert)).map((reached) => reached.entity.id)).toEqual([ids.checkout]);
+        expect((await reopened.events(alert)).map((one) => one.id)).toEqual(['fired-1']);
+      });
+
+      it('reads several entities at once, in the order asked, each once, skipping unknown ids', async () => {
+        const store = await withEstate();
+        const found = await store.getMany([ids.payments, 'service:nope', ids.checkout, ids.payments]);
+        expect(found.map((one) => one.id)).toEqual([ids.payments, ids.checkout]);
+        expect(found[1]).toEqual(await store.get(ids.checkout));
+        expect(await store.getMany([])).toEqual([]);
+      });
     });
 
     describe('bad input: the whole batch is rejected and nothing of it is stored', () => {
@@ -421,6 +453,52 @@ export function runGraphStoreContract(options: GraphStoreContractOptions): void 
         expect(eventError.issues.map((issue) => issue.path)).toEqual(['[1].at']);
         expect((await store.stats()).relationships).toBe(estate.relationships.length);
         expect(await store.events(ids.workload)).toEqual([]);
+      });
+
+      it('rejects a write with bad items in any part by part, item and field, storing none of it', async () => {
+        const store = await withEstate();
+        const error = await rejection(
+          store.write({
+            entities: [entity('service:new', 'Service'), { kind: 'Service', source: 'test' } as EntityInput],
+            relationships: [edge(ids.frontend, 'LIKES' as RelationshipInput['kind'], ids.payments)],
+            events: [{ id: 'e1', kind: 'deploy', entityId: ids.workload, source: 'test' } as EventInput],
+          }),
+        );
+        expect(error.issues.map((issue) => issue.path)).toEqual([
+          'entities[1].id',
+          'relationships[0].kind',
+          'events[0].at',
+        ]);
+        expect(await store.get('service:new')).toBeNull();
+        expect(await store.events(ids.workload)).toEqual([]);
+      });
+
+      it('rejects a write that changes a kind or names an unknown end, storing none of it', async () => {
+        const store = await withEstate();
+        const kindChange = await rejection(
+          store.write({
+            entities: [entity('service:new', 'Service'), entity(ids.checkout, 'Datastore')],
+            events: [event('e1', 'deploy', ids.workload, T0)],
+          }),
+        );
+        expect(kindChange.issues[0]?.path).toBe('entities[1].kind');
+        expect(kindChange.issues[0]?.message).toContain(ids.checkout);
+        const missingEnd = await rejection(
+          store.write({
+            entities: [entity('service:new', 'Service')],
+            relationships: [
+              edge('service:new', 'CALLS', ids.payments),
+              edge('service:new', 'CALLS', 'service:ghost'),
+            ],
+            events: [event('e1', 'deploy', ids.workload, T0)],
+          }),
+        );
+        expect(missingEnd.issues[0]?.path).toBe('relationships[1].to');
+        expect(missingEnd.issues[0]?.message).toContain('service:ghost');
+        expect(await store.get('service:new')).toBeNull();
+        expect((await store.get(ids.checkout))?.kind).toBe('Service');
+        expect(await store.events(ids.workload)).toEqual([]);
+        expect((await store.stats()).relationships).toBe(estate.relationships.length);
       });
 
       it('rejects bad query arguments', async () => {

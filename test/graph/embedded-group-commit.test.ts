@@ -80,6 +80,56 @@ describe('the embedded store under a burst of writes', () => {
     expect(await reopened.events('service:b')).toHaveLength(1);
   });
 
+  it('checks a combined write in its group like the batches before it, one journal record each', async () => {
+    const dataDir = tempDir();
+    const graph = await store(dataDir);
+    const service = (id: string, kind: 'Service' | 'Pod' = 'Service') => ({
+      id,
+      kind,
+      name: id,
+      source: 'test',
+    });
+    const calls = (from: string, to: string) => ({ kind: 'CALLS' as const, from, to, source: 'test' });
+    const event = (id: string, entityId: string) => ({
+      id,
+      kind: 'deploy' as const,
+      entityId,
+      at: 1,
+      source: 'test',
+    });
+    const results = await Promise.allSettled([
+      graph.upsertEntities([service('service:a')]),
+      // Its edge ends at an entity of the batch before it in the group, and at one of its own.
+      graph.write({
+        entities: [service('service:b')],
+        relationships: [calls('service:a', 'service:b'), calls('service:b', 'service:a')],
+        events: [event('e1', 'service:b')],
+      }),
+      // A kind change against the write before it: refused whole, its event included.
+      graph.write({ entities: [service('service:b', 'Pod')], events: [event('e2', 'service:b')] }),
+      // An end written by no one: refused whole, its entity included.
+      graph.write({ entities: [service('service:c')], relationships: [calls('service:c', 'service:ghost')] }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toContain('entities[0].kind');
+    expect(String((results[3] as PromiseRejectedResult).reason)).toContain('relationships[0].to');
+    expect(await journalOps(dataDir)).toEqual(['entities', 'write']);
+
+    await graph.close();
+    open.splice(0);
+    const reopened = await store(dataDir);
+    expect((await reopened.neighbors('service:a', { depth: 1 })).map((one) => one.entity.id)).toEqual([
+      'service:b',
+    ]);
+    expect((await reopened.events('service:b')).map((one) => one.id)).toEqual(['e1']);
+    expect(await reopened.get('service:c')).toBeNull();
+  });
+
   it('acknowledges a thousand concurrent writes, every one on disk after a reopen', async () => {
     const dataDir = tempDir();
     const graph = await store(dataDir);

@@ -28,6 +28,7 @@ import {
   type RelationshipInput,
 } from '../schema.js';
 import { findKindConflict, findMissingEnd } from '../checks.js';
+import { findWriteProblem, graphWriteSize, parseGraphWrite, type GraphWrite } from '../graph-write.js';
 import { rankSimilar } from '../similarity.js';
 import type {
   BlastRadiusOptions,
@@ -233,11 +234,32 @@ export class EmbeddedGraphStore implements GraphStore {
     return { written: writes.length };
   }
 
+  async write(batch: GraphWrite): Promise<WriteResult> {
+    this.#assertOpen();
+    const write = parseGraphWrite(batch, this.#clock.now());
+    const size = graphWriteSize(write);
+    if (size === 0) return { written: 0 };
+    await this.#commit({ op: 'write', ...write });
+    return { written: size };
+  }
+
   get(id: string): Promise<Entity | null> {
     return this.#now(() => {
       this.#assertOpen();
       const entity = this.#graph.get(id);
       return entity ? copyEntity(entity) : null;
+    });
+  }
+
+  getMany(ids: readonly string[]): Promise<Entity[]> {
+    return this.#now(() => {
+      this.#assertOpen();
+      const found: Entity[] = [];
+      for (const id of new Set(ids)) {
+        const entity = this.#graph.get(id);
+        if (entity) found.push(copyEntity(entity));
+      }
+      return found;
     });
   }
 
@@ -461,12 +483,15 @@ export class EmbeddedGraphStore implements GraphStore {
           ? findKindConflict(entry.items, kindOf)
           : entry.op === 'relationships'
             ? findMissingEnd(entry.items, (id) => kinds.has(id) || this.#graph.get(id) !== undefined)
-            : undefined;
+            : entry.op === 'write'
+              ? findWriteProblem(entry, kindOf)
+              : undefined;
       if (problem) {
         item.reject(problem);
         continue;
       }
-      if (entry.op === 'entities') for (const write of entry.items) kinds.set(write.id, write.kind);
+      const entities = entry.op === 'entities' ? entry.items : entry.op === 'write' ? entry.entities : [];
+      for (const write of entities) kinds.set(write.id, write.kind);
       accepted.push(item);
     }
     if (accepted.length === 0) return;
@@ -565,6 +590,11 @@ function applyRecord(graph: MemoryGraph, record: JournalRecord): void {
       break;
     case 'events':
       graph.applyEvents(record.items);
+      break;
+    case 'write':
+      graph.applyEntities(record.entities);
+      graph.applyRelationships(record.relationships);
+      graph.applyEvents(record.events);
       break;
     case 'expire':
       graph.expire(record.kind, record.olderThan);

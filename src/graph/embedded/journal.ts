@@ -12,6 +12,13 @@ export type JournalRecord =
   | { seq: number; op: 'entities'; items: EntityWrite[] }
   | { seq: number; op: 'relationships'; items: RelationshipWrite[] }
   | { seq: number; op: 'events'; items: EventWrite[] }
+  | {
+      seq: number;
+      op: 'write';
+      entities: EntityWrite[];
+      relationships: RelationshipWrite[];
+      events: EventWrite[];
+    }
   | { seq: number; op: 'expire'; kind: EntityKind; olderThan: number };
 
 /** A record without its sequence number; the journal assigns it. */

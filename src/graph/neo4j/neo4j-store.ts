@@ -11,6 +11,7 @@ import { ConfigError, NightshiftError, SystemError, describeError } from '../../
 import type { Logger } from '../../shared/logger.js';
 import type { Secret } from '../../shared/secret.js';
 import { findKindConflict, findMissingEnd } from '../checks.js';
+import { findWriteProblem, graphWriteSize, parseGraphWrite, type GraphWrite } from '../graph-write.js';
 import {
   rankChanges,
   resolveBlastRadius,
@@ -34,6 +35,7 @@ import {
   type EntityWrite,
   type EventInput,
   type EventKind,
+  type EventWrite,
   type GraphEvent,
   type Properties,
   type RelationshipInput,
@@ -367,18 +369,8 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseEntityBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    const groups = groupBy(writes, (write) => write.kind);
     await this.#writeChecked(
-      async (tx) => {
-        for (const [kind, items] of groups) {
-          const result = await tx.run(upsertEntitiesQuery(kind), {
-            ns: this.namespace,
-            kind,
-            rows: items.map(entityRow),
-          });
-          if (Number(result.records[0]?.get('applied')) !== items.length) throw new BatchConflict();
-        }
-      },
+      (tx) => this.#runEntities(tx, writes),
       async () => {
         const kinds = await this.#kindsOf(writes.map((write) => write.id));
         return findKindConflict(writes, (id) => kinds.get(id));
@@ -391,23 +383,79 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseRelationshipBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    const groups = groupBy(writes, (write) => write.kind);
     await this.#writeChecked(
-      async (tx) => {
-        for (const [kind, items] of groups) {
-          const result = await tx.run(upsertRelationshipsQuery(kind), {
-            ns: this.namespace,
-            rows: items.map(relationshipRow),
-          });
-          if (Number(result.records[0]?.get('applied')) !== items.length) throw new BatchConflict();
-        }
-      },
+      (tx) => this.#runRelationships(tx, writes),
       async () => {
         const kinds = await this.#kindsOf(writes.flatMap((write) => [write.from, write.to]));
         return findMissingEnd(writes, (id) => kinds.has(id));
       },
     );
     return { written: writes.length };
+  }
+
+  async write(batch: GraphWrite): Promise<WriteResult> {
+    this.#assertOpen();
+    const write = parseGraphWrite(batch, this.#clock.now());
+    const size = graphWriteSize(write);
+    if (size === 0) return { written: 0 };
+    await this.#writeChecked(
+      async (tx) => {
+        await this.#runEntities(tx, write.entities);
+        await this.#runRelationships(tx, write.relationships);
+        await this.#runEvents(tx, write.events);
+      },
+      async () => {
+        const kinds = await this.#kindsOf([
+          ...write.entities.map((entity) => entity.id),
+          ...write.relationships.flatMap((relationship) => [relationship.from, relationship.to]),
+        ]);
+        return findWriteProblem(write, (id) => kinds.get(id));
+      },
+    );
+    return { written: size };
+  }
+
+  /** Merges entities in `tx`, one query per kind; a kind conflict rolls the transaction back. */
+  async #runEntities(tx: ManagedTransaction, writes: readonly EntityWrite[]): Promise<void> {
+    for (const [kind, items] of groupBy(writes, (write) => write.kind)) {
+      const result = await tx.run(upsertEntitiesQuery(kind), {
+        ns: this.namespace,
+        kind,
+        rows: items.map(entityRow),
+      });
+      if (Number(result.records[0]?.get('applied')) !== items.length) throw new BatchConflict();
+    }
+  }
+
+  /** Merges relationships in `tx`, one query per kind; a missing end rolls the transaction back. */
+  async #runRelationships(tx: ManagedTransaction, writes: readonly RelationshipWrite[]): Promise<void> {
+    for (const [kind, items] of groupBy(writes, (write) => write.kind)) {
+      const result = await tx.run(upsertRelationshipsQuery(kind), {
+        ns: this.namespace,
+        rows: items.map(relationshipRow),
+      });
+      if (Number(result.records[0]?.get('applied')) !== items.length) throw new BatchConflict();
+    }
+  }
+
+  /** Replaces events in `tx`. */
+  async #runEvents(tx: ManagedTransaction, writes: readonly EventWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const rows = writes.map((event) => {
+      const fields: Record<string, unknown> = {
+        ...event.properties,
+        ns: this.namespace,
+        id: event.id,
+        kind: event.kind,
+        subject: event.entityId,
+        at: event.at,
+        source: event.source,
+        confidence: event.confidence,
+      };
+      if (event.summary !== undefined) fields.summary = event.summary;
+      return { id: event.id, fields };
+    });
+    await tx.run(RECORD_EVENTS, { ns: this.namespace, rows });
   }
 
   /**
@@ -443,23 +491,7 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseEventBatch(batch);
     if (writes.length === 0) return { written: 0 };
-    const rows = writes.map((event) => {
-      const fields: Record<string, unknown> = {
-        ...event.properties,
-        ns: this.namespace,
-        id: event.id,
-        kind: event.kind,
-        subject: event.entityId,
-        at: event.at,
-        source: event.source,
-        confidence: event.confidence,
-      };
-      if (event.summary !== undefined) fields.summary = event.summary;
-      return { id: event.id, fields };
-    });
-    await this.#transaction('write', async (tx) => {
-      await tx.run(RECORD_EVENTS, { ns: this.namespace, rows });
-    });
+    await this.#transaction('write', (tx) => this.#runEvents(tx, writes));
     return { written: writes.length };
   }
 
@@ -467,6 +499,13 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const [entity] = await this.#entities([id]);
     return entity ?? null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Entity[]> {
+    this.#assertOpen();
+    const wanted = [...new Set(ids)];
+    const byId = new Map((await this.#entities(wanted)).map((entity) => [entity.id, entity]));
+    return wanted.flatMap((id) => byId.get(id) ?? []);
   }
 
   async #entities(ids: readonly string[]): Promise<Entity[]> {

@@ -74,11 +74,21 @@ export class GraphBatch {
     return [...this.#entities.keys()];
   }
 
-  /** Writes everything, in chunks the store accepts. */
+  /**
+   * Writes everything: in one `GraphStore.write` (one transaction) when each part fits in a batch,
+   * else in chunks the store accepts, entities first.
+   */
   async write(graph: GraphStore): Promise<WriteCounts> {
-    for (const chunk of chunks([...this.#entities.values()])) await graph.upsertEntities(chunk);
-    for (const chunk of chunks([...this.#relationships.values()])) await graph.upsertRelationships(chunk);
-    for (const chunk of chunks([...this.#events.values()])) await graph.recordEvents(chunk);
+    const entities = [...this.#entities.values()];
+    const relationships = [...this.#relationships.values()];
+    const events = [...this.#events.values()];
+    if (Math.max(entities.length, relationships.length, events.length) <= MAX_BATCH_ITEMS) {
+      await graph.write({ entities, relationships, events });
+    } else {
+      for (const chunk of chunks(entities)) await graph.upsertEntities(chunk);
+      for (const chunk of chunks(relationships)) await graph.upsertRelationships(chunk);
+      for (const chunk of chunks(events)) await graph.recordEvents(chunk);
+    }
     return {
       entities: this.#entities.size,
       relationships: this.#relationships.size,
