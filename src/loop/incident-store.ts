@@ -101,8 +101,8 @@ function append(list: readonly string[], items: readonly string[], cap: number):
  * by fingerprint digest, symptom entities) with `TRIGGERED_BY` edges to its alerts and `AFFECTS`
  * edges to the entities its signals touch. The timeline (state transitions and notes, each with
  * who or what caused it) is a numbered series of `note` events on the incident; the entity's
- * `timelineSeq` says how many count, so a write torn between the event and the entity never
- * shows.
+ * `timelineSeq` says how many count. Each change is one graph write (`GraphStore.write`) of the
+ * entity with its new events and links, so the graph holds all of a change or none of it.
  *
  * Reads need only the graph (the CLI and the MCP server list incidents with a store built without
  * a mutex). Writes to one incident run under `mutex` (`incident:<key>`): pass a Redis mutex when
@@ -185,7 +185,7 @@ export class IncidentStore {
       };
       // The joining signals go into the same write: their notes follow the opening one.
       const joined = joinSignals(opening, joining, now);
-      const timeline = await this.#recordTimeline(id, 0, [
+      const timeline = timelineEvents(id, 0, [
         { kind: 'note', at: now, by: input.by, what: 'opened', reason: signal.summary },
         ...joined.notes.map((note) => ({ kind: 'note' as const, ...note })),
       ]);
@@ -208,12 +208,16 @@ export class IncidentStore {
           signature: [signal.source, signal.kind, ...signal.entities.map((ref) => ref.name)],
         },
       };
-      await this.#graph.upsertEntities([entity]);
-      await this.#link(
-        id,
-        [...new Set([...symptoms, ...joined.symptoms])],
-        [...new Set([...(input.alertId ? [input.alertId] : []), ...joined.alerts])],
-      );
+      // The entity, its timeline and its links in one write: whole or not at all.
+      await this.#graph.write({
+        entities: [entity],
+        relationships: await this.#links(
+          id,
+          [...new Set([...symptoms, ...joined.symptoms])],
+          [...new Set([...(input.alertId ? [input.alertId] : []), ...joined.alerts])],
+        ),
+        events: timeline,
+      });
       // Written under the lock, so what was written is what a read would return: no re-read.
       const written: Entity = {
         id,
@@ -222,7 +226,7 @@ export class IncidentStore {
         properties: entity.properties as Entity['properties'],
         provenance: { source: SOURCE, confidence: 1, firstSeen: now, lastSeen: now },
       };
-      return { incident: this.#read(written, timeline), created: true };
+      return { incident: this.#read(written, timeline.map(storedEvent)), created: true };
     });
   }
 
@@ -249,10 +253,10 @@ export class IncidentStore {
       if ('error' in result)
         throw new ValidationError(`incident ${incident.id}`, [{ path: 'state', message: result.error }]);
       const seq = number(entity.properties.timelineSeq);
-      const added = await this.#recordTimeline(entity.id, seq, [{ kind: 'transition', ...result.ok }]);
+      const added = timelineEvents(entity.id, seq, [{ kind: 'transition', ...result.ok }]);
       const properties: Record<string, string | number> = { state: to, updatedAt: now, timelineSeq: seq + 1 };
       if (to === 'investigating') properties.round = incident.round + 1;
-      await this.#write(entity, properties);
+      await this.#write(entity, properties, added);
       return { incident: this.#written(entity, properties, events, added), changed: true };
     });
   }
@@ -290,17 +294,18 @@ export class IncidentStore {
       now,
     );
     const seq = number(entity.properties.timelineSeq);
-    const added =
-      joined.notes.length > 0
-        ? await this.#recordTimeline(
-            entity.id,
-            seq,
-            joined.notes.map((note) => ({ kind: 'note' as const, ...note })),
-          )
-        : [];
+    const added = timelineEvents(
+      entity.id,
+      seq,
+      joined.notes.map((note) => ({ kind: 'note' as const, ...note })),
+    );
     const properties = { ...joined.properties, updatedAt: now, timelineSeq: seq + joined.notes.length };
-    await this.#write(entity, properties);
-    await this.#link(entity.id, joined.symptoms, joined.alerts);
+    await this.#write(
+      entity,
+      properties,
+      added,
+      await this.#links(entity.id, joined.symptoms, joined.alerts),
+    );
     return this.#written(entity, properties, events, added);
   }
 
@@ -309,9 +314,9 @@ export class IncidentStore {
     return this.#update(keyOrId, async (_incident, entity, events) => {
       const seq = number(entity.properties.timelineSeq);
       const at = note.at ?? this.#clock.now();
-      const added = await this.#recordTimeline(entity.id, seq, [{ kind: 'note', ...note, at }]);
+      const added = timelineEvents(entity.id, seq, [{ kind: 'note', ...note, at }]);
       const properties = { timelineSeq: seq + 1, updatedAt: at };
-      await this.#write(entity, properties);
+      await this.#write(entity, properties, added);
       return this.#written(entity, properties, events, added);
     });
   }
@@ -322,7 +327,7 @@ export class IncidentStore {
       if (SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(incident.severity)) return incident;
       const seq = number(entity.properties.timelineSeq);
       const at = this.#clock.now();
-      const added = await this.#recordTimeline(entity.id, seq, [
+      const added = timelineEvents(entity.id, seq, [
         {
           kind: 'note',
           at,
@@ -332,7 +337,7 @@ export class IncidentStore {
         },
       ]);
       const properties = { severity, timelineSeq: seq + 1, updatedAt: at };
-      await this.#write(entity, properties);
+      await this.#write(entity, properties, added);
       return this.#written(entity, properties, events, added);
     });
   }
@@ -357,7 +362,7 @@ export class IncidentStore {
           ? {}
           : { report: reportMarkdown.slice(0, INCIDENT_LIMITS.reportChars) }),
       };
-      await this.#write(entity, properties);
+      await this.#write(entity, properties, []);
       return this.#written(entity, properties, events, []);
     });
   }
@@ -394,65 +399,45 @@ export class IncidentStore {
     entity: Entity,
     properties: EntityInput['properties'],
     events: readonly GraphEvent[],
-    added: readonly GraphEvent[],
+    added: readonly EventInput[],
   ): Incident {
     const merged = { ...entity, properties: { ...entity.properties, ...properties } as Entity['properties'] };
     // An event id written again replaces the earlier one (a torn write left by a crash).
     const replaced = new Set(added.map((event) => event.id));
-    return this.#read(merged, [...events.filter((event) => !replaced.has(event.id)), ...added]);
-  }
-
-  async #write(entity: Entity, properties: EntityInput['properties']): Promise<void> {
-    await this.#graph.upsertEntities([
-      { id: entity.id, kind: 'Incident', source: SOURCE, observedAt: this.#clock.now(), properties },
+    return this.#read(merged, [
+      ...events.filter((event) => !replaced.has(event.id)),
+      ...added.map(storedEvent),
     ]);
   }
 
-  async #link(id: string, symptoms: readonly string[], alertIds: readonly string[]): Promise<void> {
-    const present = await Promise.all(
-      [...symptoms, ...alertIds].map(async (entityId) =>
-        (await this.#graph.get(entityId)) ? entityId : null,
-      ),
-    );
-    const edges: RelationshipInput[] = [];
-    for (const entityId of present) {
-      if (!entityId) continue;
-      edges.push({
-        kind: alertIds.includes(entityId) ? 'TRIGGERED_BY' : 'AFFECTS',
-        from: id,
-        to: entityId,
-        source: SOURCE,
-      });
-    }
-    if (edges.length > 0) await this.#graph.upsertRelationships(edges);
+  /** Merges `properties` into the incident with its new timeline events and links, in one write. */
+  async #write(
+    entity: Entity,
+    properties: EntityInput['properties'],
+    events: readonly EventInput[],
+    relationships: readonly RelationshipInput[] = [],
+  ): Promise<void> {
+    await this.#graph.write({
+      entities: [
+        { id: entity.id, kind: 'Incident', source: SOURCE, observedAt: this.#clock.now(), properties },
+      ],
+      relationships,
+      events,
+    });
   }
 
-  async #recordTimeline(
+  /** Edges from the incident to those of its symptoms and alerts that are in the graph (one read). */
+  async #links(
     id: string,
-    seq: number,
-    entries: ReadonlyArray<({ kind: 'transition' } & Transition) | ({ kind: 'note' } & TimelineNote)>,
-  ): Promise<GraphEvent[]> {
-    const events: EventInput[] = entries.map((entry, offset) => {
-      const position = seq + offset + 1;
-      const common = { seq: position, byKind: entry.by.kind, byId: entry.by.id };
-      return {
-        id: `${id}#${position}`,
-        kind: 'note',
-        entityId: id,
-        at: entry.at,
-        summary: entry.reason.slice(0, 2_000),
-        source: SOURCE,
-        properties:
-          entry.kind === 'transition'
-            ? { ...common, entry: 'transition', from: entry.from, to: entry.to }
-            : { ...common, entry: 'note', what: entry.what },
-      };
-    });
-    await this.#graph.recordEvents(events);
-    return events.map((event) => ({
-      ...event,
-      properties: event.properties ?? {},
-      confidence: event.confidence ?? 1,
+    symptoms: readonly string[],
+    alertIds: readonly string[],
+  ): Promise<RelationshipInput[]> {
+    const present = await this.#graph.getMany([...symptoms, ...alertIds]);
+    return present.map((entity) => ({
+      kind: alertIds.includes(entity.id) ? 'TRIGGERED_BY' : 'AFFECTS',
+      from: id,
+      to: entity.id,
+      source: SOURCE,
     }));
   }
 
@@ -511,6 +496,35 @@ export class IncidentStore {
     }
     return incident;
   }
+}
+
+/** Timeline entries as numbered `note` events on the incident, after `seq` (not yet written). */
+function timelineEvents(
+  id: string,
+  seq: number,
+  entries: ReadonlyArray<({ kind: 'transition' } & Transition) | ({ kind: 'note' } & TimelineNote)>,
+): EventInput[] {
+  return entries.map((entry, offset) => {
+    const position = seq + offset + 1;
+    const common = { seq: position, byKind: entry.by.kind, byId: entry.by.id };
+    return {
+      id: `${id}#${position}`,
+      kind: 'note',
+      entityId: id,
+      at: entry.at,
+      summary: entry.reason.slice(0, 2_000),
+      source: SOURCE,
+      properties:
+        entry.kind === 'transition'
+          ? { ...common, entry: 'transition', from: entry.from, to: entry.to }
+          : { ...common, entry: 'note', what: entry.what },
+    };
+  });
+}
+
+/** A timeline event as a read returns it once written. */
+function storedEvent(event: EventInput): GraphEvent {
+  return { ...event, properties: event.properties ?? {}, confidence: event.confidence ?? 1 };
 }
 
 /** The signal bookkeeping of an incident: what `joinSignals` reads and replaces. */
