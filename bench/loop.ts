@@ -1,6 +1,7 @@
 /**
  * Loop benchmark: `npx tsx bench/loop.ts [--rate 200] [--seconds 10] [--concurrency 8]
- * [--per-incident 10] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both] [--json]`.
+ * [--per-incident 10] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both]
+ * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--json]`.
  *
  * Two cases, each on a fresh embedded graph and key prefix:
  * - storm (the headline): alert groups of `per-incident` alerts on one pod arriving together,
@@ -8,6 +9,9 @@
  *   whole loop (ingest → detect → investigate → respond → execute → verify → learn); the
  *   others correlate into it and are only ingested and detected.
  * - worst case: every signal opens its own incident and passes all seven stages.
+ *
+ * The graph is embedded (in memory, journal without fsync) unless `--backend neo4j`: then a Neo4j
+ * at `--neo4j-uri`, or one started by scripts/neo4j-local.mjs, a fresh namespace per case.
  *
  * Each case has two phases. Latency: `rate` signals a second for `seconds`; intervention
  * latency is signal receipt → the first call of investigate. Capacity: the same number of
@@ -32,12 +36,16 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { Redis } from 'ioredis';
+import type { Neo4jServer } from '../scripts/neo4j-local.mjs';
 import { EmbeddedGraphStore } from '../src/graph/embedded/embedded-store.js';
+import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-store.js';
+import type { GraphStore } from '../src/graph/store.js';
 import { createQueueSink } from '../src/ingest/queue-sink.js';
 import { createPipeline } from '../src/loop/pipeline.js';
 import { startStageWorker } from '../src/loop/stage.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { openBenchNeo4j } from './neo4j-kit.js';
 import { rawChained } from './raw-chain.js';
 import {
   benchDeps,
@@ -48,6 +56,9 @@ import {
   UsageError,
 } from './loop-kit.js';
 
+/** Neo4j servers started for the run, stopped at its end. */
+const servers: Neo4jServer[] = [];
+
 interface Options {
   rate: number;
   seconds: number;
@@ -57,6 +68,8 @@ interface Options {
   json: boolean;
   /** Which cases run; a figure of a case not run is absent. */
   cases: ReadonlySet<'storm' | 'worst'>;
+  backend: 'embedded' | 'neo4j';
+  neo4jUri: string | undefined;
 }
 
 function options(): Options {
@@ -69,8 +82,13 @@ function options(): Options {
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
       json: { type: 'boolean', default: false },
       case: { type: 'string', default: 'both' },
+      backend: { type: 'string', default: 'embedded' },
+      'neo4j-uri': { type: 'string' },
     },
   });
+  const backend = values.backend;
+  if (backend !== 'embedded' && backend !== 'neo4j')
+    throw new UsageError('--backend must be embedded or neo4j');
   const cases = { both: ['storm', 'worst'], storm: ['storm'], worst: ['worst'] } as const;
   if (!(values.case in cases)) throw new UsageError('--case must be storm, worst or both');
   return {
@@ -81,6 +99,8 @@ function options(): Options {
     redisUrl: values['redis-url'],
     json: values.json,
     cases: new Set(cases[values.case as keyof typeof cases]),
+    backend,
+    neo4jUri: values['neo4j-uri'],
   };
 }
 
@@ -177,7 +197,19 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   const prefix = `nsbench:loop:${run}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-loop-'));
   const logger = silentLogger();
-  const graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
+  let graph: GraphStore;
+  let server: Neo4jServer | undefined;
+  if (settings.backend === 'neo4j') {
+    ({ store: graph, server } = await openBenchNeo4j({
+      uri: settings.neo4jUri,
+      namespace: `bench-loop-${run}`,
+      clock: systemClock,
+    }));
+    // A server started here serves the later cases too.
+    if (server) settings.neo4jUri = server.uri;
+  } else {
+    graph = await EmbeddedGraphStore.open({ dataDir, fsync: 'never', logger, clock: systemClock });
+  }
   const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   let learned = 0;
@@ -301,7 +333,9 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   await Promise.all(workers.map((one) => one.close(5_000)));
   await pipeline.stop();
   await sink.close();
+  if (graph instanceof Neo4jGraphStore) await graph.clear();
   await graph.close();
+  if (server) servers.push(server);
   await deleteKeys(connection, prefix);
   connection.disconnect();
   workerConnection.disconnect();
@@ -386,6 +420,7 @@ async function main(): Promise<void> {
         }
       : {}),
     concurrencyPerStage: settings.concurrency,
+    backend: settings.backend,
     ...(worst
       ? {
           worstCase: {
@@ -396,6 +431,7 @@ async function main(): Promise<void> {
       : {}),
     note: 'investigate is a trivial dependency that records the time of its first call; intervention latency is that time minus the receipt of the incident’s first signal, measured while signals arrive at offeredSignalsPerSec',
   };
+  for (const server of servers) await server.stop();
   if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else log(JSON.stringify(result, null, 2));
 }
