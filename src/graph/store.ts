@@ -208,6 +208,11 @@ export interface GraphStore {
   explainPath(a: string, b: string, options?: ExplainPathOptions): Promise<PathStep[] | null>;
   /** Events of one entity, newest first. */
   events(id: string, query?: EventQuery): Promise<GraphEvent[]>;
+  /**
+   * The entity with its events (as `events` returns them), read together in one read (in Neo4j,
+   * one transaction, so both come from one state); null when there is no such entity.
+   */
+  getWithEvents(id: string, query?: EventQuery): Promise<{ entity: Entity; events: GraphEvent[] } | null>;
   /** Entities of a kind whose properties equal `where`, by id. */
   find(query: FindQuery): Promise<Entity[]>;
 

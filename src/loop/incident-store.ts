@@ -388,9 +388,9 @@ export class IncidentStore {
   async #load(
     id: string,
   ): Promise<{ incident: Incident; entity: Entity; events: readonly GraphEvent[] } | null> {
-    const entity = await this.#graph.get(id);
-    if (!entity || entity.kind !== 'Incident') return null;
-    const events = await this.#graph.events(id, { limit: 5_000 });
+    const found = await this.#graph.getWithEvents(id, { limit: 5_000 });
+    if (!found || found.entity.kind !== 'Incident') return null;
+    const { entity, events } = found;
     return { incident: this.#read(entity, events), entity, events };
   }
 

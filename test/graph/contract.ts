@@ -771,6 +771,29 @@ export function runGraphStoreContract(options: GraphStoreContractOptions): void 
         expect(await store.events('service:nope')).toEqual([]);
       });
 
+      it('reads an entity with its events in one call, as events reads them', async () => {
+        const store = await withEstate();
+        await store.recordEvents([
+          event('d1', 'deploy', ids.workload, T0),
+          event('s1', 'scale', ids.workload, T0 + MINUTE),
+          event('d2', 'deploy', ids.workload, T0 + 2 * MINUTE),
+        ]);
+        const found = await store.getWithEvents(ids.workload, { kinds: ['deploy'], limit: 5 });
+        expect(found?.entity).toEqual(await store.get(ids.workload));
+        expect(found?.events).toEqual(await store.events(ids.workload, { kinds: ['deploy'], limit: 5 }));
+        expect(found?.events.map((one) => one.id)).toEqual(['d2', 'd1']);
+        expect((await store.getWithEvents(ids.workload, { limit: 1 }))?.events.map((one) => one.id)).toEqual([
+          'd2',
+        ]);
+        expect(await store.getWithEvents(ids.checkout)).toEqual({
+          entity: await store.get(ids.checkout),
+          events: [],
+        });
+        // Events on an id with no entity are not enough: there is nothing to return them with.
+        await store.recordEvents([event('x1', 'alert-fired', 'alert:nowhere/1', T0)]);
+        expect(await store.getWithEvents('alert:nowhere/1')).toBeNull();
+      });
+
       it('finds entities by kind and property equality, by id', async () => {
         const store = await withEstate();
         expect((await store.find({ kind: 'Pod' })).map((item) => item.id)).toEqual([ids.pod1, ids.pod2]);

@@ -340,16 +340,28 @@ export class EmbeddedGraphStore implements GraphStore {
   events(id: string, query?: EventQuery): Promise<GraphEvent[]> {
     return this.#now(() => {
       this.#assertOpen();
-      const resolved = resolveEventQuery(id, query);
-      const kinds = resolved.kinds ? new Set(resolved.kinds) : undefined;
-      const result: GraphEvent[] = [];
-      const all = this.#graph.eventsOf(id, resolved.since, resolved.until);
-      for (let index = all.length - 1; index >= 0 && result.length < resolved.limit; index--) {
-        const event = all[index] as GraphEvent;
-        if (!kinds || kinds.has(event.kind)) result.push(copyEvent(event));
-      }
-      return result;
+      return this.#eventsOf(id, query);
     });
+  }
+
+  getWithEvents(id: string, query?: EventQuery): Promise<{ entity: Entity; events: GraphEvent[] } | null> {
+    return this.#now(() => {
+      this.#assertOpen();
+      const entity = this.#graph.get(id);
+      return entity ? { entity: copyEntity(entity), events: this.#eventsOf(id, query) } : null;
+    });
+  }
+
+  #eventsOf(id: string, query: EventQuery | undefined): GraphEvent[] {
+    const resolved = resolveEventQuery(id, query);
+    const kinds = resolved.kinds ? new Set(resolved.kinds) : undefined;
+    const result: GraphEvent[] = [];
+    const all = this.#graph.eventsOf(id, resolved.since, resolved.until);
+    for (let index = all.length - 1; index >= 0 && result.length < resolved.limit; index--) {
+      const event = all[index] as GraphEvent;
+      if (!kinds || kinds.has(event.kind)) result.push(copyEvent(event));
+    }
+    return result;
   }
 
   find(query: FindQuery): Promise<Entity[]> {

@@ -125,6 +125,15 @@ RETURN e {.*} AS e
 ORDER BY e.at DESC, e.id DESC
 LIMIT $limit`;
 
+/** An entity with its events as `EVENTS_OF` returns them, in one query; no row when there is no entity. */
+export const ENTITY_WITH_EVENTS = `MATCH (n:Entity {ns: $ns, id: $id})
+OPTIONAL MATCH (e:Event {ns: $ns, subject: $id})
+WHERE e.at >= $since AND e.at <= $until AND ($kinds IS NULL OR e.kind IN $kinds)
+WITH n, e
+ORDER BY e.at DESC, e.id DESC
+WITH n, collect(e {.*}) AS events
+RETURN n {.*} AS n, events[..$limit] AS events`;
+
 /** Incidents sharing a token with `$tokens`. */
 export const INCIDENTS_SHARING = `MATCH (n:Entity)
 WHERE n.ns = $ns AND n.kind = 'Incident' AND n.signature IS NOT NULL

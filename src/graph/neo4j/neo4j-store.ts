@@ -5,6 +5,7 @@ import neo4j, {
   type Driver,
   type ManagedTransaction,
   type RecordShape,
+  type Session,
 } from 'neo4j-driver';
 import { sleep, type Clock } from '../../shared/clock.js';
 import { ConfigError, NightshiftError, SystemError, describeError } from '../../shared/errors.js';
@@ -73,6 +74,7 @@ import {
   COUNT_ENTITIES,
   COUNT_EVENTS,
   COUNT_RELATIONSHIPS,
+  ENTITY_WITH_EVENTS,
   EVENTS_OF,
   EVENTS_ON,
   EXPIRE_CHUNK,
@@ -151,6 +153,16 @@ function toEntity(map: Record<string, unknown>): Entity {
   };
   if (typeof name === 'string') entity.name = name;
   return entity;
+}
+
+/** The parameters of an event query (`since`, `until`, `kinds`, `limit`) within what Neo4j stores. */
+function eventBounds(resolved: ReturnType<typeof resolveEventQuery>): Record<string, unknown> {
+  return {
+    since: Math.max(resolved.since, TIME_MIN),
+    until: Math.min(resolved.until, TIME_MAX),
+    kinds: resolved.kinds ?? null,
+    limit: int(resolved.limit),
+  };
 }
 
 function toEvent(map: Record<string, unknown>): GraphEvent {
@@ -303,7 +315,20 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   /** Runs `work` in one managed transaction, retrying connection loss with backoff until the call's deadline. */
-  async #transaction<T>(mode: 'read' | 'write', work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  #transaction<T>(mode: 'read' | 'write', work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.#inSession(mode, (session, config) =>
+      mode === 'write' ? session.executeWrite(work, config) : session.executeRead(work, config),
+    );
+  }
+
+  /**
+   * Runs `work` with a new session, retrying connection loss with backoff until the call's
+   * deadline; other failures are not retried.
+   */
+  async #inSession<T>(
+    mode: 'read' | 'write',
+    work: (session: Session, config: { timeout: number; metadata: Record<string, string> }) => Promise<T>,
+  ): Promise<T> {
     this.#assertOpen();
     const deadline = Date.now() + this.#operationTimeoutMs;
     let delay = this.#retryInitialMs;
@@ -314,10 +339,7 @@ export class Neo4jGraphStore implements GraphStore {
         defaultAccessMode: mode === 'write' ? neo4j.session.WRITE : neo4j.session.READ,
       });
       try {
-        const config = { timeout: this.#operationTimeoutMs, metadata: { app: 'nightshift' } };
-        return mode === 'write'
-          ? await session.executeWrite(work, config)
-          : await session.executeRead(work, config);
+        return await work(session, { timeout: this.#operationTimeoutMs, metadata: { app: 'nightshift' } });
       } catch (error) {
         if (error instanceof NightshiftError || error instanceof BatchConflict) throw error;
         if (!transient(error) || this.#closed) {
@@ -358,11 +380,18 @@ export class Neo4jGraphStore implements GraphStore {
     );
   }
 
+  /**
+   * One read query as an auto-commit transaction: no BEGIN or COMMIT round, about half the
+   * client's work of a managed read. Reads are safe to retry, and `#inSession` retries them.
+   */
   async #read<R extends RecordShape = RecordShape>(
     query: string,
     parameters: Record<string, unknown>,
   ): Promise<R[]> {
-    return this.#inOneRead((read) => read<R>(query, parameters));
+    return this.#inSession('read', async (session, config) => {
+      const result = await session.run<R>(query, { ns: this.namespace, ...parameters }, config);
+      return result.records.map((record) => record.toObject());
+    });
   }
 
   async upsertEntities(batch: readonly EntityInput[]): Promise<WriteResult> {
@@ -652,12 +681,22 @@ export class Neo4jGraphStore implements GraphStore {
     const resolved = resolveEventQuery(id, query);
     const records = await this.#read<{ e: Record<string, unknown> }>(EVENTS_OF, {
       id,
-      since: Math.max(resolved.since, TIME_MIN),
-      until: Math.min(resolved.until, TIME_MAX),
-      kinds: resolved.kinds ?? null,
-      limit: int(resolved.limit),
+      ...eventBounds(resolved),
     });
     return records.map((record) => toEvent(record.e));
+  }
+
+  async getWithEvents(
+    id: string,
+    query?: EventQuery,
+  ): Promise<{ entity: Entity; events: GraphEvent[] } | null> {
+    this.#assertOpen();
+    const resolved = resolveEventQuery(id, query);
+    const [record] = await this.#read<{ n: Record<string, unknown>; events: Array<Record<string, unknown>> }>(
+      ENTITY_WITH_EVENTS,
+      { id, ...eventBounds(resolved) },
+    );
+    return record ? { entity: toEntity(record.n), events: record.events.map(toEvent) } : null;
   }
 
   async find(query: FindQuery): Promise<Entity[]> {
