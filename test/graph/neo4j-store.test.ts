@@ -170,4 +170,57 @@ describe.skipIf(skip !== undefined)('Neo4j store on a real Neo4j', () => {
     await store.upsertEntities([{ id: 'service:b', kind: 'Service', source: 'test' }]);
     expect((await store.stats()).entities).toBe(2);
   });
+  it('merges writes made together into fewer transactions, all of them stored', async () => {
+    const store = await open();
+    const before = store.writeGroups;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        store.write({
+          entities: [{ id: `service:s${index}`, kind: 'Service', source: 'test' }],
+          relationships:
+            index > 0 ? [{ kind: 'CALLS', from: `service:s${index}`, to: 'service:s0', source: 'test' }] : [],
+          events: [
+            { id: `e${index}`, kind: 'deploy', entityId: `service:s${index}`, at: T0, source: 'test' },
+          ],
+        }),
+      ),
+    );
+    const after = store.writeGroups;
+    expect(after.writes - before.writes).toBe(40);
+    expect(after.commits - before.commits).toBeLessThan(40);
+    const stats = await store.stats();
+    expect([stats.entities, stats.relationships, stats.events]).toEqual([40, 39, 40]);
+  });
+
+  it('fails only the bad write of a group, with its own error', async () => {
+    const store = await open();
+    await store.upsertEntities([{ id: 'service:a', kind: 'Service', source: 'test' }]);
+    const results = await Promise.allSettled([
+      store.upsertEntities([{ id: 'service:b', kind: 'Service', source: 'test' }]),
+      store.upsertEntities([{ id: 'service:a', kind: 'Pod', source: 'test' }]),
+      store.write({
+        entities: [{ id: 'service:c', kind: 'Service', source: 'test' }],
+        relationships: [{ kind: 'CALLS', from: 'service:c', to: 'service:ghost', source: 'test' }],
+      }),
+      store.recordEvents([{ id: 'e1', kind: 'deploy', entityId: 'service:a', at: T0, source: 'test' }]),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: '[0].kind' }],
+    });
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: 'relationships[0].to' }],
+    });
+    expect((await store.get('service:a'))?.kind).toBe('Service');
+    expect(await store.get('service:b')).not.toBeNull();
+    expect(await store.get('service:c')).toBeNull();
+    expect(await store.events('service:a')).toHaveLength(1);
+  });
 });

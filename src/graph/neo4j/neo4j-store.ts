@@ -12,7 +12,14 @@ import { ConfigError, NightshiftError, SystemError, describeError } from '../../
 import type { Logger } from '../../shared/logger.js';
 import type { Secret } from '../../shared/secret.js';
 import { findKindConflict, findMissingEnd } from '../checks.js';
-import { findWriteProblem, graphWriteSize, parseGraphWrite, type GraphWrite } from '../graph-write.js';
+import {
+  findWriteProblem,
+  graphWriteSize,
+  parseGraphWrite,
+  type GraphWrite,
+  type ParsedGraphWrite,
+} from '../graph-write.js';
+import { WriteGroups } from '../write-groups.js';
 import {
   rankChanges,
   resolveBlastRadius,
@@ -26,6 +33,7 @@ import {
 } from '../options.js';
 import {
   GRAPH_SCHEMA_VERSION,
+  MAX_BATCH_ITEMS,
   normalizeSignature,
   parseEntityBatch,
   parseEventBatch,
@@ -118,6 +126,12 @@ type Reader = <R extends RecordShape>(query: string, parameters: Record<string, 
 /** A batch met state it must be rejected for; the reason is worked out outside the rolled-back transaction. */
 class BatchConflict extends Error {}
 
+/** A write waiting for the group commit, with how to commit it alone (and explain a refusal). */
+interface GroupedWrite {
+  write: ParsedGraphWrite;
+  alone: () => Promise<void>;
+}
+
 function transient(error: unknown): boolean {
   if (isRetryableError(error)) return true;
   const code = (error as { code?: unknown } | null)?.code;
@@ -202,6 +216,25 @@ export class Neo4jGraphStore implements GraphStore {
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
   readonly #stop = new AbortController();
+  /**
+   * Every write call goes through a group commit: calls made while a write transaction runs are
+   * merged into the next one (entities, then relationships, then events, each in call order).
+   */
+  readonly #groups = new WriteGroups<GroupedWrite>({
+    together: (items) =>
+      this.#transaction('write', (tx) =>
+        this.#runWrite(tx, {
+          entities: items.flatMap((item) => item.write.entities),
+          relationships: items.flatMap((item) => item.write.relationships),
+          events: items.flatMap((item) => item.write.events),
+        }),
+      ),
+    alone: (item) => item.alone(),
+    isUnavailable: (error) =>
+      error instanceof SystemError && (error.code === 'graph_unavailable' || error.code === 'graph_closed'),
+    weight: (item) => graphWriteSize(item.write),
+    maxWeight: MAX_BATCH_ITEMS,
+  });
   #ready = false;
   #fatal: Error | undefined;
   #signalReady!: () => void;
@@ -398,13 +431,17 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseEntityBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    await this.#writeChecked(
-      (tx) => this.#runEntities(tx, writes),
-      async () => {
-        const kinds = await this.#kindsOf(writes.map((write) => write.id));
-        return findKindConflict(writes, (id) => kinds.get(id));
-      },
-    );
+    await this.#groups.submit({
+      write: { entities: writes, relationships: [], events: [] },
+      alone: () =>
+        this.#writeChecked(
+          (tx) => this.#runEntities(tx, writes),
+          async () => {
+            const kinds = await this.#kindsOf(writes.map((write) => write.id));
+            return findKindConflict(writes, (id) => kinds.get(id));
+          },
+        ),
+    });
     return { written: writes.length };
   }
 
@@ -412,13 +449,17 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseRelationshipBatch(batch, this.#clock.now());
     if (writes.length === 0) return { written: 0 };
-    await this.#writeChecked(
-      (tx) => this.#runRelationships(tx, writes),
-      async () => {
-        const kinds = await this.#kindsOf(writes.flatMap((write) => [write.from, write.to]));
-        return findMissingEnd(writes, (id) => kinds.has(id));
-      },
-    );
+    await this.#groups.submit({
+      write: { entities: [], relationships: writes, events: [] },
+      alone: () =>
+        this.#writeChecked(
+          (tx) => this.#runRelationships(tx, writes),
+          async () => {
+            const kinds = await this.#kindsOf(writes.flatMap((write) => [write.from, write.to]));
+            return findMissingEnd(writes, (id) => kinds.has(id));
+          },
+        ),
+    });
     return { written: writes.length };
   }
 
@@ -427,21 +468,33 @@ export class Neo4jGraphStore implements GraphStore {
     const write = parseGraphWrite(batch, this.#clock.now());
     const size = graphWriteSize(write);
     if (size === 0) return { written: 0 };
-    await this.#writeChecked(
-      async (tx) => {
-        await this.#runEntities(tx, write.entities);
-        await this.#runRelationships(tx, write.relationships);
-        await this.#runEvents(tx, write.events);
-      },
-      async () => {
-        const kinds = await this.#kindsOf([
-          ...write.entities.map((entity) => entity.id),
-          ...write.relationships.flatMap((relationship) => [relationship.from, relationship.to]),
-        ]);
-        return findWriteProblem(write, (id) => kinds.get(id));
-      },
-    );
+    await this.#groups.submit({
+      write,
+      alone: () =>
+        this.#writeChecked(
+          (tx) => this.#runWrite(tx, write),
+          async () => {
+            const kinds = await this.#kindsOf([
+              ...write.entities.map((entity) => entity.id),
+              ...write.relationships.flatMap((relationship) => [relationship.from, relationship.to]),
+            ]);
+            return findWriteProblem(write, (id) => kinds.get(id));
+          },
+        ),
+    });
     return { written: size };
+  }
+
+  /** Commits and writes of the group commit so far: how many writes each transaction carried. */
+  get writeGroups(): { commits: number; writes: number } {
+    return this.#groups.counts;
+  }
+
+  /** Entities, then relationships, then events of `write`, in `tx`. */
+  async #runWrite(tx: ManagedTransaction, write: ParsedGraphWrite): Promise<void> {
+    await this.#runEntities(tx, write.entities);
+    await this.#runRelationships(tx, write.relationships);
+    await this.#runEvents(tx, write.events);
   }
 
   /** Merges entities in `tx`, one query per kind; a kind conflict rolls the transaction back. */
@@ -520,7 +573,10 @@ export class Neo4jGraphStore implements GraphStore {
     this.#assertOpen();
     const writes = parseEventBatch(batch);
     if (writes.length === 0) return { written: 0 };
-    await this.#transaction('write', (tx) => this.#runEvents(tx, writes));
+    await this.#groups.submit({
+      write: { entities: [], relationships: [], events: writes },
+      alone: () => this.#transaction('write', (tx) => this.#runEvents(tx, writes)),
+    });
     return { written: writes.length };
   }
 
