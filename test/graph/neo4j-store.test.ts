@@ -223,4 +223,41 @@ describe.skipIf(skip !== undefined)('Neo4j store on a real Neo4j', () => {
     expect(await store.get('service:c')).toBeNull();
     expect(await store.events('service:a')).toHaveLength(1);
   });
+  it('answers reads of entities with their events made together in fewer queries, each as asked', async () => {
+    const store = await open();
+    await store.write({
+      entities: [0, 1, 2].map((index) => ({
+        id: `service:r${index}`,
+        kind: 'Service' as const,
+        source: 'test',
+      })),
+      events: [0, 1, 2, 3].map((index) => ({
+        id: `r1-e${index}`,
+        kind: index === 3 ? ('scale' as const) : ('deploy' as const),
+        entityId: 'service:r1',
+        at: T0 + index,
+        source: 'test',
+      })),
+    });
+    const before = store.entityReads;
+    const asked = [
+      store.getWithEvents('service:r0'),
+      store.getWithEvents('service:r1'),
+      store.getWithEvents('service:r1', { limit: 2 }),
+      store.getWithEvents('service:r1', { kinds: ['deploy'], since: T0 + 1 }),
+      store.getWithEvents('service:nope'),
+      store.getWithEvents('service:r2'),
+    ];
+    const [r0, r1, r1Limited, r1Deploys, nope, r2] = await Promise.all(asked);
+    const after = store.entityReads;
+    expect(after.reads - before.reads).toBe(6);
+    expect(after.queries - before.queries).toBeLessThan(6);
+    expect(r0).toEqual({ entity: await store.get('service:r0'), events: [] });
+    expect(r1?.events.map((event) => event.id)).toEqual(['r1-e3', 'r1-e2', 'r1-e1', 'r1-e0']);
+    expect(r1?.events).toEqual(await store.events('service:r1'));
+    expect(r1Limited?.events.map((event) => event.id)).toEqual(['r1-e3', 'r1-e2']);
+    expect(r1Deploys?.events.map((event) => event.id)).toEqual(['r1-e2', 'r1-e1']);
+    expect(nope).toBeNull();
+    expect(r2?.entity.id).toBe('service:r2');
+  });
 });

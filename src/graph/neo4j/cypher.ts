@@ -125,14 +125,19 @@ RETURN e {.*} AS e
 ORDER BY e.at DESC, e.id DESC
 LIMIT $limit`;
 
-/** An entity with its events as `EVENTS_OF` returns them, in one query; no row when there is no entity. */
-export const ENTITY_WITH_EVENTS = `MATCH (n:Entity {ns: $ns, id: $id})
-OPTIONAL MATCH (e:Event {ns: $ns, subject: $id})
-WHERE e.at >= $since AND e.at <= $until AND ($kinds IS NULL OR e.kind IN $kinds)
-WITH n, e
+/**
+ * Entities with their events as `EVENTS_OF` returns them, for several reads at once (`$rows`:
+ * {id, since, until, kinds, limit}); a row per read whose entity exists, with its `index`.
+ */
+export const ENTITIES_WITH_EVENTS = `UNWIND range(0, size($rows) - 1) AS index
+WITH index, $rows[index] AS row
+MATCH (n:Entity {ns: $ns, id: row.id})
+OPTIONAL MATCH (e:Event {ns: $ns, subject: row.id})
+WHERE e.at >= row.since AND e.at <= row.until AND (row.kinds IS NULL OR e.kind IN row.kinds)
+WITH index, row, n, e
 ORDER BY e.at DESC, e.id DESC
-WITH n, collect(e {.*}) AS events
-RETURN n {.*} AS n, events[..$limit] AS events`;
+WITH index, row, n, collect(e {.*}) AS events
+RETURN index, n {.*} AS n, events[..row.limit] AS events`;
 
 /** Incidents sharing a token with `$tokens`. */
 export const INCIDENTS_SHARING = `MATCH (n:Entity)

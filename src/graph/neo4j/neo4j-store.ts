@@ -19,6 +19,7 @@ import {
   type GraphWrite,
   type ParsedGraphWrite,
 } from '../graph-write.js';
+import { ReadGroups } from '../read-groups.js';
 import { WriteGroups } from '../write-groups.js';
 import {
   rankChanges,
@@ -82,7 +83,7 @@ import {
   COUNT_ENTITIES,
   COUNT_EVENTS,
   COUNT_RELATIONSHIPS,
-  ENTITY_WITH_EVENTS,
+  ENTITIES_WITH_EVENTS,
   EVENTS_OF,
   EVENTS_ON,
   EXPIRE_CHUNK,
@@ -216,6 +217,27 @@ export class Neo4jGraphStore implements GraphStore {
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
   readonly #stop = new AbortController();
+  /** `getWithEvents` calls made while one such query runs are answered together by the next. */
+  readonly #entityReads = new ReadGroups<
+    Record<string, unknown>,
+    { entity: Entity; events: GraphEvent[] } | null
+  >({
+    read: async (rows) => {
+      const records = await this.#read<{
+        index: number;
+        n: Record<string, unknown>;
+        events: Array<Record<string, unknown>>;
+      }>(ENTITIES_WITH_EVENTS, { rows });
+      const found = new Map(
+        records.map((record) => [
+          Number(record.index),
+          { entity: toEntity(record.n), events: record.events.map(toEvent) },
+        ]),
+      );
+      return rows.map((_, index) => found.get(index) ?? null);
+    },
+    maxItems: 500,
+  });
   /**
    * Every write call goes through a group commit: calls made while a write transaction runs are
    * merged into the next one (entities, then relationships, then events, each in call order).
@@ -747,12 +769,12 @@ export class Neo4jGraphStore implements GraphStore {
     query?: EventQuery,
   ): Promise<{ entity: Entity; events: GraphEvent[] } | null> {
     this.#assertOpen();
-    const resolved = resolveEventQuery(id, query);
-    const [record] = await this.#read<{ n: Record<string, unknown>; events: Array<Record<string, unknown>> }>(
-      ENTITY_WITH_EVENTS,
-      { id, ...eventBounds(resolved) },
-    );
-    return record ? { entity: toEntity(record.n), events: record.events.map(toEvent) } : null;
+    return this.#entityReads.load({ id, ...eventBounds(resolveEventQuery(id, query)) });
+  }
+
+  /** Reads of several entities with their events so far, and the queries that answered them. */
+  get entityReads(): { queries: number; reads: number } {
+    return this.#entityReads.counts;
   }
 
   async find(query: FindQuery): Promise<Entity[]> {
