@@ -143,6 +143,8 @@ export function writeOrderKeys(signal: Signal): string[] {
  * confidence) that a later write by their source of truth upgrades (it sets `placeholder: null`).
  * Entities that exist are never overwritten by a placeholder. Entity times are the signal's own,
  * and event ids come from the signal id, so writing the same signal twice leaves the same state.
+ * What the write depends on is read in one `getMany`, and everything is written in one
+ * `GraphStore.write`.
  * Text is written as received: signals are redacted before they are queued.
  */
 export async function writeSignal(
