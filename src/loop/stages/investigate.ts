@@ -1,5 +1,6 @@
 import type { Signal } from '../../ingest/signal.js';
 import type { IncidentState } from '../incident-lifecycle.js';
+import { INCIDENT_LIMITS } from '../incident-store.js';
 import { loopJobId, roundPayload } from '../payloads.js';
 import type { Incident, InvestigationInput, InvestigationResult } from '../pipeline-types.js';
 import type { LoopStage } from '../stage.js';
@@ -11,6 +12,19 @@ const actor = stageActor('investigate');
 const STARTABLE: readonly IncidentState[] = ['open', 'verifying', 'escalated', 'awaiting-approval'];
 
 type Step = { stale: true } | { stale: false; result: InvestigationResult };
+
+/**
+ * The incident's symptom entities, then those named by signals detect has handed to it but not
+ * attached yet: detect records a group's signals for the incident before it takes the incident's
+ * lock to attach them, so a signal that arrives as the investigation starts is not left out of it
+ * by the order the two writers take the lock. At most `INCIDENT_LIMITS.entityIds`.
+ */
+function symptomsOf(incident: Incident, signals: readonly Signal[]): string[] {
+  const symptoms = new Set(incident.entityIds);
+  for (const signal of signals)
+    for (const ref of signal.entities) if (ref.kind !== 'Alert') symptoms.add(ref.id);
+  return [...symptoms].slice(0, Math.max(INCIDENT_LIMITS.entityIds, incident.entityIds.length));
+}
 
 /**
  * investigate: moves the incident to `investigating` (round N), runs the read-only investigation
@@ -38,13 +52,14 @@ export const investigateStage: LoopStage<typeof roundPayload, LoopContext> = {
       }
       const inputOf = async (now: Incident): Promise<InvestigationInput> => {
         const stored = await context.ledger.completed(incidentKey);
+        const signals = Object.entries(stored)
+          .filter(([name]) => name.startsWith('signal-'))
+          .map(([, value]) => value as Signal);
         return {
           incidentId: now.id,
           severity: now.severity,
-          symptomEntityIds: [...now.entityIds],
-          signals: Object.entries(stored)
-            .filter(([name]) => name.startsWith('signal-'))
-            .map(([, value]) => value as Signal),
+          symptomEntityIds: symptomsOf(now, signals),
+          signals,
           openedAt: now.openedAt,
         };
       };
