@@ -1,4 +1,5 @@
 import type { GraphStore } from '../../graph/store.js';
+import { ValidationError } from '../../shared/errors.js';
 import {
   MAX_BATCH_ITEMS,
   type EntityInput,
@@ -75,16 +76,25 @@ export class GraphBatch {
   }
 
   /**
-   * Writes everything: in one `GraphStore.write` (one transaction) when each part fits in a batch,
-   * else in chunks the store accepts, entities first.
+   * Writes everything: in one `GraphStore.write` (one transaction) when each part fits in a batch.
+   * When that is refused, or a part is too big, it writes entities, then relationships, then
+   * events, each in chunks the store accepts, so what is valid is stored (entities whose edges
+   * name an entity not yet in the graph, say) before the refusal is thrown.
    */
   async write(graph: GraphStore): Promise<WriteCounts> {
     const entities = [...this.#entities.values()];
     const relationships = [...this.#relationships.values()];
     const events = [...this.#events.values()];
+    let written = false;
     if (Math.max(entities.length, relationships.length, events.length) <= MAX_BATCH_ITEMS) {
-      await graph.write({ entities, relationships, events });
-    } else {
+      try {
+        await graph.write({ entities, relationships, events });
+        written = true;
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+      }
+    }
+    if (!written) {
       for (const chunk of chunks(entities)) await graph.upsertEntities(chunk);
       for (const chunk of chunks(relationships)) await graph.upsertRelationships(chunk);
       for (const chunk of chunks(events)) await graph.recordEvents(chunk);
