@@ -1,3 +1,5 @@
+import { GroupQueue, type Queued } from './group-queue.js';
+
 /**
  * Group commit for a store whose every commit costs a round trip: writes that arrive while a
  * group is being committed wait and go together in the next group, so a burst of small writes
@@ -8,20 +10,11 @@
  * `alone`, so one bad write fails only its own call, with its own error. A write alone is
  * committed by `alone` directly.
  */
-interface Pending<T> {
-  item: T;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 export class WriteGroups<T> {
   readonly #together: (items: readonly T[]) => Promise<void>;
   readonly #alone: (item: T) => Promise<void>;
   readonly #isUnavailable: (error: unknown) => boolean;
-  readonly #weight: (item: T) => number;
-  readonly #maxWeight: number;
-  #pending: Array<Pending<T>> = [];
-  #running = false;
+  readonly #queue: GroupQueue<T, void>;
   #commits = 0;
   #writes = 0;
 
@@ -36,8 +29,20 @@ export class WriteGroups<T> {
     this.#together = options.together;
     this.#alone = options.alone;
     this.#isUnavailable = options.isUnavailable;
-    this.#weight = options.weight;
-    this.#maxWeight = options.maxWeight;
+    this.#queue = new GroupQueue<T, void>({
+      run: (group) => this.#commit(group),
+      take: (waiting) => {
+        let weight = 0;
+        let size = 0;
+        for (const item of waiting) {
+          const next = options.weight(item);
+          if (size > 0 && weight + next > options.maxWeight) break;
+          weight += next;
+          size += 1;
+        }
+        return size;
+      },
+    });
   }
 
   /** Commits done and writes they carried (a write retried alone counts one more commit). */
@@ -47,32 +52,10 @@ export class WriteGroups<T> {
 
   /** Resolves once `item` is committed; rejects with the error of its own commit. */
   submit(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ item, resolve, reject });
-      if (!this.#running) void this.#drain();
-    });
+    return this.#queue.submit(item);
   }
 
-  async #drain(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#pending.length > 0) {
-        let weight = 0;
-        let size = 0;
-        for (const { item } of this.#pending) {
-          const next = this.#weight(item);
-          if (size > 0 && weight + next > this.#maxWeight) break;
-          weight += next;
-          size += 1;
-        }
-        await this.#commit(this.#pending.splice(0, size));
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
-
-  async #commit(group: ReadonlyArray<Pending<T>>): Promise<void> {
+  async #commit(group: ReadonlyArray<Queued<T, void>>): Promise<void> {
     this.#writes += group.length;
     if (group.length > 1) {
       this.#commits += 1;

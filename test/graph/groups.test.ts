@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ReadGroups } from '../../src/graph/read-groups.js';
 import { WriteGroups } from '../../src/graph/write-groups.js';
 
 /** A store that records its commits; `bad` items make a commit fail, `down` makes it unavailable. */
@@ -65,5 +66,33 @@ describe('group commit', () => {
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
     expect(commits).toEqual([['a']]);
     expect(groups.counts).toEqual({ commits: 2, writes: 4 });
+  });
+});
+
+describe('grouped reads', () => {
+  it('answers reads made while one runs together, each with its own result, at most maxItems at once', async () => {
+    const queries: string[][] = [];
+    const reads = new ReadGroups<string, string>({
+      read: async (items) => {
+        queries.push([...items]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (items.includes('down')) throw new Error('unavailable');
+        return items.map((item) => item.toUpperCase());
+      },
+      maxItems: 2,
+    });
+    const answers = await Promise.allSettled(
+      ['a', 'b', 'c', 'd', 'down', 'e'].map((item) => reads.load(item)),
+    );
+    expect(queries).toEqual([['a'], ['b', 'c'], ['d', 'down'], ['e']]);
+    expect(answers.map((answer) => (answer.status === 'fulfilled' ? answer.value : 'failed'))).toEqual([
+      'A',
+      'B',
+      'C',
+      'failed',
+      'failed',
+      'E',
+    ]);
+    expect(reads.counts).toEqual({ queries: 4, reads: 6 });
   });
 });
