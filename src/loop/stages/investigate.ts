@@ -23,7 +23,8 @@ function symptomsOf(incident: Incident, signals: readonly Signal[]): string[] {
   const symptoms = new Set(incident.entityIds);
   for (const signal of signals)
     for (const ref of signal.entities) if (ref.kind !== 'Alert') symptoms.add(ref.id);
-  return [...symptoms].slice(0, Math.max(INCIDENT_LIMITS.entityIds, incident.entityIds.length));
+  // The incident keeps at most that many itself, so its own symptoms always come first and stay.
+  return [...symptoms].slice(0, INCIDENT_LIMITS.entityIds);
 }
 
 /**
