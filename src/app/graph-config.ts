@@ -16,6 +16,7 @@ export function graphConfig(config: Config): GraphConfig {
             user: neo4j.user,
             ...(neo4j.password ? { password: neo4j.password } : {}),
             ...(neo4j.database ? { database: neo4j.database } : {}),
+            namespace: neo4j.namespace,
           },
         }
       : {}),

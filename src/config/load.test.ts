@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/kit/tmp.js';
+import { graphConfig } from '../app/graph-config.js';
 import { ConfigError } from '../shared/errors.js';
 import { loadConfig, secretValues } from './load.js';
 
@@ -47,6 +48,18 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'key'), 'sk-ant-from-file\n');
     const config = loadConfig({ env: { ANTHROPIC_API_KEY_FILE: join(dir, 'key') }, cwd: dir });
     expect(config.integrations.anthropic.apiKey?.reveal()).toBe('sk-ant-from-file');
+  });
+
+  it('scopes a Neo4j graph to NEO4J_NAMESPACE, `default` when unset, and passes it to the store', () => {
+    const uri = 'bolt://127.0.0.1:7687';
+    const shared = loadConfig({ env: { NEO4J_URI: uri }, cwd: tempDir() });
+    expect(graphConfig(shared).neo4j?.namespace).toBe('default');
+    const own = loadConfig({ env: { NEO4J_URI: uri, NEO4J_NAMESPACE: 'staging-eu1' }, cwd: tempDir() });
+    expect(graphConfig(own).neo4j).toMatchObject({ uri, namespace: 'staging-eu1' });
+    const long = { NEO4J_NAMESPACE: 'n'.repeat(201) };
+    expect(problems(() => loadConfig({ env: long, cwd: tempDir() }))).toEqual([
+      'graph.neo4j.namespace: Too big: expected string to have <=200 characters (from NEO4J_NAMESPACE)',
+    ]);
   });
 
   it('masks secrets however the config is printed', () => {

@@ -88,6 +88,11 @@ const neo4j = z
       .string()
       .optional()
       .meta({ env: 'NEO4J_DATABASE', description: 'Neo4j database name (server default when unset)' }),
+    namespace: z.string().min(1).max(200).default('default').meta({
+      env: 'NEO4J_NAMESPACE',
+      description:
+        "Scopes this installation's data inside the database, so several installations can share one",
+    }),
   })
   .prefault({});
 

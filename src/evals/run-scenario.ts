@@ -8,9 +8,11 @@ import { loadConfig } from '../config/index.js';
 import type { GraphStore } from '../graph/store.js';
 import type { Incident } from '../loop/pipeline-types.js';
 import type { Logger } from '../shared/logger.js';
+import { describeError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import type { Scenario } from '../sim/scenario/load.js';
 import { startSim, type Sim } from '../sim/sim.js';
+import { scenarioGraph, type ScenarioGraphOptions } from './scenario-graph.js';
 import type { ObservedAction, ObservedCause, ObservedIncident, ObservedRun } from './observed.js';
 
 /** Something that happened during a run, for a live view (the demo) or a log. */
@@ -31,7 +33,8 @@ export interface RunScenarioOptions {
   dataDir: string;
   /** BullMQ prefix; default a random one, so runs never share queues. */
   prefix?: string;
-  graph?: { backend: 'embedded' } | { backend: 'neo4j'; uri: string };
+  /** Default embedded; on Neo4j the run has a namespace of its own, emptied after it. */
+  graph?: ScenarioGraphOptions;
   planner?: 'rules' | 'claude';
   /** Anthropic key for `planner: claude` (the real API, or the sim's scripted one when `anthropicUrl` is set). */
   anthropic?: { apiKey: string; baseUrl?: string };
@@ -101,6 +104,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     logger,
   });
   let app: App | undefined;
+  const runGraph = scenarioGraph(options.graph);
   try {
     const alertmanagerToken = randomBytes(16).toString('hex');
     const vendors = sim.vendors;
@@ -137,9 +141,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       NIGHTSHIFT_INVESTIGATE_PLANNER: options.planner ?? 'rules',
       NIGHTSHIFT_POLL_INTERVAL_MS: String(Math.max(500, Math.round(60_000 / speed))),
       NIGHTSHIFT_INVESTIGATE_RETRY_DELAY_MS: String(Math.round(60_000 / speed)),
-      ...(options.graph?.backend === 'neo4j'
-        ? { NIGHTSHIFT_GRAPH_BACKEND: 'neo4j', NEO4J_URI: options.graph.uri }
-        : { NIGHTSHIFT_GRAPH_FSYNC: 'never' }),
+      ...runGraph.env,
       ...(options.anthropic
         ? {
             ANTHROPIC_API_KEY: options.anthropic.apiKey,
@@ -353,5 +355,14 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   } finally {
     await app?.stop();
     await sim.stop();
+    // The namespace is the run's alone: failing to empty it leaves data behind, not a wrong result.
+    await runGraph
+      .dispose()
+      .catch((error: unknown) =>
+        logger.warn(
+          { namespace: runGraph.namespace, error: describeError(error) },
+          "could not empty the run's graph namespace",
+        ),
+      );
   }
 }
