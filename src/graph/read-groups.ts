@@ -2,8 +2,9 @@ import { GroupQueue } from './group-queue.js';
 
 /**
  * Grouped reads for a store whose every query costs a round trip: reads asked while a group is
- * being read wait and go together in the next group, as one query (at most `maxItems`). One group
- * is read at a time. A group that fails fails each of its reads with the same error.
+ * being read wait and go together in the next group, as one query (at most `maxItems` reads, and
+ * at most `maxWeight` in all when reads have a `weight`; a single heavier read goes alone). One
+ * group is read at a time. A group that fails fails each of its reads with the same error.
  */
 export class ReadGroups<T, R> {
   readonly #queue: GroupQueue<T, R>;
@@ -11,9 +12,24 @@ export class ReadGroups<T, R> {
   #reads = 0;
 
   /** `read` returns one result per item, in item order. */
-  constructor(options: { read: (items: readonly T[]) => Promise<R[]>; maxItems: number }) {
+  constructor(options: {
+    read: (items: readonly T[]) => Promise<R[]>;
+    maxItems: number;
+    weight?: (item: T) => number;
+    maxWeight?: number;
+  }) {
+    const { weight, maxWeight = Number.POSITIVE_INFINITY } = options;
     this.#queue = new GroupQueue<T, R>({
-      take: (waiting) => Math.min(waiting.length, options.maxItems),
+      take: (waiting) => {
+        const most = Math.min(waiting.length, options.maxItems);
+        if (!weight) return most;
+        let total = 0;
+        for (let index = 0; index < most; index++) {
+          total += weight(waiting[index] as T);
+          if (total > maxWeight) return Math.max(1, index);
+        }
+        return most;
+      },
       run: async (group) => {
         this.#queries += 1;
         this.#reads += group.length;

@@ -95,4 +95,21 @@ describe('grouped reads', () => {
     ]);
     expect(reads.counts).toEqual({ queries: 4, reads: 6 });
   });
+
+  it('keeps a group within its weight, yet reads a single heavier one alone', async () => {
+    const queries: string[][] = [];
+    const reads = new ReadGroups<string, number>({
+      read: async (items) => {
+        queries.push([...items]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return items.map((item) => item.length);
+      },
+      maxItems: 10,
+      weight: (item) => item.length,
+      maxWeight: 4,
+    });
+    const answers = await Promise.all(['a', 'bb', 'cc', 'd', 'eeeeee', 'f'].map((item) => reads.load(item)));
+    expect(queries).toEqual([['a'], ['bb', 'cc'], ['d'], ['eeeeee'], ['f']]);
+    expect(answers).toEqual([1, 2, 2, 1, 6, 1]);
+  });
 });

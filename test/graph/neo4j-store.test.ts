@@ -260,4 +260,35 @@ describe.skipIf(skip !== undefined)('Neo4j store on a real Neo4j', () => {
     expect(nope).toBeNull();
     expect(r2?.entity.id).toBe('service:r2');
   });
+  it('answers get and getMany calls made together in fewer queries, each with entities of its own', async () => {
+    const store = await open();
+    await store.upsertEntities(
+      [0, 1, 2].map((index) => ({
+        id: `service:g${index}`,
+        kind: 'Service' as const,
+        source: 'test',
+        properties: { zones: ['a', 'b'], index },
+      })),
+    );
+    const before = store.idReads;
+    const [g0, many, again, none, missing] = await Promise.all([
+      store.get('service:g0'),
+      store.getMany(['service:g2', 'service:nope', 'service:g1', 'service:g2']),
+      store.getMany(['service:g1']),
+      store.getMany([]),
+      store.get('service:nope'),
+    ]);
+    const after = store.idReads;
+    // An empty list asks nothing; the other four calls share fewer queries.
+    expect(after.reads - before.reads).toBe(4);
+    expect(after.queries - before.queries).toBeLessThan(4);
+    expect(g0?.properties).toEqual({ zones: ['a', 'b'], index: 0 });
+    expect(many.map((entity) => entity.id)).toEqual(['service:g2', 'service:g1']);
+    expect(none).toEqual([]);
+    expect(missing).toBeNull();
+    // Two calls that asked for the same entity do not share its objects.
+    expect(again[0]).toEqual(many[1]);
+    (many[1]?.properties.zones as string[]).push('c');
+    expect(again[0]?.properties.zones).toEqual(['a', 'b']);
+  });
 });

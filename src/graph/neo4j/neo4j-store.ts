@@ -238,6 +238,28 @@ export class Neo4jGraphStore implements GraphStore {
     },
     maxItems: 500,
   });
+  /** `get` and `getMany` calls made while one such query runs are answered together by the next. */
+  readonly #idReads = new ReadGroups<readonly string[], Entity[]>({
+    read: async (lists) => {
+      const ids = [...new Set(lists.flat())];
+      const records = await this.#read<{ n: Record<string, unknown> }>(GET_ENTITIES, { ids });
+      const found = new Map(records.map((record) => [String(record.n.id), record.n]));
+      // Each caller gets entities of its own, as with a query of its own: no shared arrays.
+      const given = new Set<string>();
+      return lists.map((list) =>
+        list.flatMap((id) => {
+          const map = found.get(id);
+          if (!map) return [];
+          if (given.has(id)) return [toEntity(structuredClone(map))];
+          given.add(id);
+          return [toEntity(map)];
+        }),
+      );
+    },
+    maxItems: 200,
+    weight: (ids) => ids.length,
+    maxWeight: MAX_BATCH_ITEMS,
+  });
   /**
    * Every write call goes through a group commit: calls made while a write transaction runs are
    * merged into the next one (entities, then relationships, then events, each in call order).
@@ -615,10 +637,9 @@ export class Neo4jGraphStore implements GraphStore {
     return wanted.flatMap((id) => byId.get(id) ?? []);
   }
 
-  async #entities(ids: readonly string[]): Promise<Entity[]> {
-    if (ids.length === 0) return [];
-    const records = await this.#read<{ n: Record<string, unknown> }>(GET_ENTITIES, { ids });
-    return records.map((record) => toEntity(record.n));
+  #entities(ids: readonly string[]): Promise<Entity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.#idReads.load(ids);
   }
 
   /**
@@ -770,6 +791,11 @@ export class Neo4jGraphStore implements GraphStore {
   ): Promise<{ entity: Entity; events: GraphEvent[] } | null> {
     this.#assertOpen();
     return this.#entityReads.load({ id, ...eventBounds(resolveEventQuery(id, query)) });
+  }
+
+  /** `get` and `getMany` calls so far, and the queries that answered them. */
+  get idReads(): { queries: number; reads: number } {
+    return this.#idReads.counts;
   }
 
   /** Reads of several entities with their events so far, and the queries that answered them. */
