@@ -200,10 +200,12 @@ function toEvent(map: Record<string, unknown>): GraphEvent {
  *
  * Opening returns at once and connects in the background, retrying with backoff; until Neo4j
  * answers and the migrations ran, `health()` is `down` and calls wait (up to
- * `operationTimeoutMs`) instead of failing. It never falls back to another store. Each call runs
- * in one managed transaction (the driver retries transient errors), wrapped in a retry with
- * backoff for connection loss, so a Neo4j restart during ingestion delays writes but loses none:
- * every write is an idempotent MERGE, safe to run again after an unknown outcome.
+ * `operationTimeoutMs`) instead of failing. It never falls back to another store. Writes and
+ * traversals run in managed transactions (the driver retries transient errors), single-query
+ * reads as auto-commit queries, and calls made together share a transaction or a query (group
+ * commit, grouped reads); all of it is wrapped in a retry with backoff for connection loss, so a
+ * Neo4j restart during ingestion delays writes but loses none: every write is an idempotent
+ * MERGE, safe to run again after an unknown outcome.
  */
 export class Neo4jGraphStore implements GraphStore {
   readonly backend = 'neo4j' as const;
