@@ -1,3 +1,22 @@
+/**
+ * How many of the `waiting` calls the next group takes: in order, at most `maxItems`, while their
+ * `weight`s add up to at most `maxWeight`; always at least one, so a single heavier call goes alone.
+ */
+export function takeWithin<T>(
+  waiting: readonly T[],
+  limits: { maxItems?: number; weight?: (item: T) => number; maxWeight?: number },
+): number {
+  const most = Math.min(waiting.length, limits.maxItems ?? Number.POSITIVE_INFINITY);
+  const { weight, maxWeight = Number.POSITIVE_INFINITY } = limits;
+  if (!weight) return most;
+  let total = 0;
+  for (let index = 0; index < most; index++) {
+    total += weight(waiting[index] as T);
+    if (total > maxWeight) return Math.max(1, index);
+  }
+  return most;
+}
+
 /** A call waiting in a `GroupQueue`, settled by whoever runs its group. */
 export interface Queued<T, R> {
   item: T;

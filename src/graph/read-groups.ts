@@ -1,4 +1,4 @@
-import { GroupQueue } from './group-queue.js';
+import { GroupQueue, takeWithin } from './group-queue.js';
 
 /**
  * Grouped reads for a store whose every query costs a round trip: reads asked while a group is
@@ -18,18 +18,8 @@ export class ReadGroups<T, R> {
     weight?: (item: T) => number;
     maxWeight?: number;
   }) {
-    const { weight, maxWeight = Number.POSITIVE_INFINITY } = options;
     this.#queue = new GroupQueue<T, R>({
-      take: (waiting) => {
-        const most = Math.min(waiting.length, options.maxItems);
-        if (!weight) return most;
-        let total = 0;
-        for (let index = 0; index < most; index++) {
-          total += weight(waiting[index] as T);
-          if (total > maxWeight) return Math.max(1, index);
-        }
-        return most;
-      },
+      take: (waiting) => takeWithin(waiting, options),
       run: async (group) => {
         this.#queries += 1;
         this.#reads += group.length;

@@ -1,4 +1,4 @@
-import { GroupQueue, type Queued } from './group-queue.js';
+import { GroupQueue, takeWithin, type Queued } from './group-queue.js';
 
 /**
  * Group commit for a store whose every commit costs a round trip: writes that arrive while a
@@ -31,17 +31,7 @@ export class WriteGroups<T> {
     this.#isUnavailable = options.isUnavailable;
     this.#queue = new GroupQueue<T, void>({
       run: (group) => this.#commit(group),
-      take: (waiting) => {
-        let weight = 0;
-        let size = 0;
-        for (const item of waiting) {
-          const next = options.weight(item);
-          if (size > 0 && weight + next > options.maxWeight) break;
-          weight += next;
-          size += 1;
-        }
-        return size;
-      },
+      take: (waiting) => takeWithin(waiting, options),
     });
   }
 
