@@ -634,11 +634,10 @@ export class Neo4jGraphStore implements GraphStore {
 
   async getMany(ids: readonly string[]): Promise<Entity[]> {
     this.#assertOpen();
-    const wanted = [...new Set(ids)];
-    const byId = new Map((await this.#entities(wanted)).map((entity) => [entity.id, entity]));
-    return wanted.flatMap((id) => byId.get(id) ?? []);
+    return this.#entities([...new Set(ids)]);
   }
 
+  /** The entities of `ids` that exist, in the order of `ids`. */
   #entities(ids: readonly string[]): Promise<Entity[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.#idReads.load(ids);
