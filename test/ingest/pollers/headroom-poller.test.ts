@@ -97,7 +97,7 @@ describe('the memory forecast', () => {
 });
 
 describe('the headroom poller against the sim', () => {
-  it('warns of the leaking service before its OOMKill, and clears once the kill resets it', async () => {
+  it('warns of the leaking service before its OOMKill, and again when the climb after the kill still crosses', async () => {
     const world = await pollerWorld({ vendors: true, scenario: 'memory-leak-recommendation' });
     try {
       const cluster = world.sim.world.clusterName();
@@ -192,16 +192,22 @@ describe('the headroom poller against the sim', () => {
       // The same state polled again says nothing new.
       expect((await pollOnce(poller, warned.nextState, world.context)).signals).toEqual([]);
 
-      // The container is OOMKilled at 260 s and starts from its baseline: the warning clears.
+      // The container is OOMKilled at 260 s and starts from its baseline. Two points of a new
+      // climb say nothing either way: the kill is what was warned of, so the warning holds.
       await world.at(285);
-      const cleared = await pollOnce(poller, warned.nextState, world.context);
-      expect(cleared.signals).toHaveLength(1);
-      expect(cleared.signals[0]).toMatchObject({
-        status: 'resolved',
-        fingerprint: warning?.fingerprint,
-        id: expect.not.stringMatching(warning?.id ?? '') as unknown,
-      });
-      expect(cleared.nextState.firing).toEqual({});
+      const held = await pollOnce(poller, warned.nextState, world.context);
+      expect(held.signals).toEqual([]);
+      expect(held.nextState.firing).toEqual(warned.nextState.firing);
+
+      // Once the new climb has points enough it still crosses: warned of again, a new episode.
+      await world.at(380);
+      const again = await pollOnce(poller, held.nextState, world.context);
+      expect(again.signals).toHaveLength(1);
+      expect(again.signals[0]).toMatchObject({ status: 'firing', fingerprint: warning?.fingerprint });
+      expect(again.signals[0]?.id).not.toBe(warning?.id);
+      expect(Number(again.signals[0]?.attributes.crossesAt)).toBeGreaterThan(START + 380_000);
+      expect(Number(again.signals[0]?.attributes.crossesAt)).toBeLessThan(START + 500_000);
+      expect((await pollOnce(poller, again.nextState, world.context)).signals).toEqual([]);
 
       // Prometheus down: every query fails, the poll fails (and is retried) and the state stays.
       const down = headroomPoller({
@@ -279,6 +285,70 @@ describe('the headroom poller over a larger estate', () => {
         ['w3', 'w4'],
       ]);
       expect(state.firing).toEqual({});
+    } finally {
+      await graph.close();
+    }
+  });
+});
+
+describe('the headroom poller through a restart', () => {
+  it('holds its warning until the climb after a restart says where memory is heading', async () => {
+    const graph = await openTestGraph({});
+    try {
+      const id = k8sId('estate', 'shop', 'Deployment', 'api');
+      await graph.upsertEntities([
+        {
+          id,
+          kind: 'Workload',
+          name: 'api',
+          source: 'kubernetes',
+          properties: { workloadKind: 'Deployment', namespace: 'shop', memoryLimitBytes: 1024 * MI },
+        },
+      ]);
+      const clock = new ManualClock(START);
+      // Memory, one point a minute, oldest first; the test sets it before each poll.
+      let memoryMi: number[] = [];
+      const poller = headroomPoller({
+        metrics: {
+          source: 'prometheus',
+          series: () =>
+            Promise.resolve(
+              memoryMi.map((value, index): Point => [
+                clock.now() - (memoryMi.length - 1 - index) * MINUTE,
+                value * MI,
+              ]),
+            ),
+        },
+        memoryQuery: '$workload',
+        fitWindowMs: 30 * MINUTE,
+        horizonMs: 30 * MINUTE,
+      });
+      const context = { graph, clock, logger: silentLogger() };
+      let state = poller.initialState();
+      const poll = async (): Promise<string[]> => {
+        clock.advance(MINUTE);
+        const result = await pollOnce(poller, state, context);
+        state = result.nextState;
+        return result.signals.map((signal) => signal.status ?? signal.kind);
+      };
+      const climb = Array.from({ length: 8 }, (_, index) => 600 + 40 * index);
+
+      memoryMi = climb;
+      expect(await poll()).toEqual(['firing']);
+      // A restart: three points since say nothing, so the warning holds (it cleared here before).
+      memoryMi = [...climb, 500, 502, 501];
+      expect(await poll()).toEqual([]);
+      expect(Object.keys(state.firing)).toEqual([id]);
+      // Six flat points since the restart: memory is no longer heading for the limit.
+      memoryMi = [...climb, 500, 502, 501, 503, 500, 502];
+      expect(await poll()).toEqual(['resolved']);
+      expect(state.firing).toEqual({});
+
+      // Warned of again, then memory is no longer reported at all: nothing to hold on to.
+      memoryMi = climb;
+      expect(await poll()).toEqual(['firing']);
+      memoryMi = [];
+      expect(await poll()).toEqual(['resolved']);
     } finally {
       await graph.close();
     }

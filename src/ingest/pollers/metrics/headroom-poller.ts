@@ -117,17 +117,28 @@ export function forecastMemory(
   series: readonly Point[],
   limitBytes: number,
   options: Pick<HeadroomOptions, 'ratio' | 'horizonMs' | 'fitWindowMs' | 'minGrowth' | 'minPoints'>,
-): { crossesAt?: number; fitted: Point[]; slopePerMs: number; usage: number; threshold: number } {
+): {
+  crossesAt?: number;
+  /** When the newest climb began, if a restart (or an OOMKill) lies within the series. */
+  resetAt?: number;
+  /** Whether there were points enough to forecast at all; too few say nothing either way. */
+  judged: boolean;
+  fitted: Point[];
+  slopePerMs: number;
+  usage: number;
+  threshold: number;
+} {
   const threshold = limitBytes * (options.ratio ?? 0.9);
+  const minPoints = options.minPoints ?? 6;
   const newest = series.at(-1);
   const windowMs = options.fitWindowMs ?? 30 * MINUTE;
-  const fitted = newest
-    ? sinceLastReset(series, limitBytes).filter(([at]) => newest[0] - at <= windowMs)
-    : [];
+  const climb = sinceLastReset(series, limitBytes);
+  const resetAt = climb.length < series.length ? climb[0]?.[0] : undefined;
+  const fitted = newest ? climb.filter(([at]) => newest[0] - at <= windowMs) : [];
   const usage = newest?.[1] ?? 0;
   const crossing = trendCrossing(fitted, threshold, options.horizonMs ?? 120 * MINUTE, {
     window: fitted.length,
-    minPoints: options.minPoints ?? 6,
+    minPoints,
   });
   const first = fitted[0];
   const spanMs = newest && first ? newest[0] - first[0] : 0;
@@ -137,6 +148,8 @@ export function forecastMemory(
   const grows = growth >= limitBytes * (options.minGrowth ?? 0.05);
   return {
     ...(crossing.crossesAt !== undefined && (beyond || grows) ? { crossesAt: crossing.crossesAt } : {}),
+    ...(resetAt === undefined ? {} : { resetAt }),
+    judged: fitted.length >= minPoints,
     fitted,
     slopePerMs: crossing.slopePerMs,
     usage,
@@ -154,8 +167,10 @@ function mebibytes(bytes: number): number {
  * since the last restart and raises a `MemoryNearLimit` warning when the line reaches `ratio` of
  * the limit within `horizonMs` — before the OOMKill. The warning carries the fitted points as its
  * `trend`, so detect raises its severity (early warning) with the forecast in the timeline. It is
- * resolved once no crossing is forecast (a restart resets the climb). A workload that leaves the
- * graph is forgotten.
+ * resolved once the climb since the newest restart has points enough and forecasts no crossing
+ * (or memory is no longer reported); until then it holds, so an OOMKill does not clear it. A
+ * climb that starts again and still crosses is warned of again. A workload that leaves the graph
+ * is forgotten.
  */
 export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> {
   const initialState = (): HeadroomState => ({ v: 1, firing: {} });
@@ -197,13 +212,19 @@ export function headroomPoller(options: HeadroomOptions): Poller<HeadroomState> 
         const forecast = forecastMemory(series, target.limitBytes, options);
         const newest = series.at(-1)?.[0] ?? now;
         if (forecast.crossesAt !== undefined) {
-          const since = previous?.since ?? newest;
+          // A climb begun after the warning was raised (the OOMKill it warned of, or a restart
+          // that did not cure the leak) is warned of again: a new episode, which opens an
+          // incident of its own if the first one has ended.
+          const again = previous !== undefined && (forecast.resetAt ?? -Infinity) > previous.since;
+          const since = previous && !again ? previous.since : newest;
           firing[id] = { since };
-          if (!previous) signals.push(signal('firing', target, forecast, since, newest, now));
-        } else if (previous) {
+          if (!previous || again) signals.push(signal('firing', target, forecast, since, newest, now));
+        } else if (previous && (forecast.judged || series.length === 0)) {
           delete firing[id];
           signals.push(signal('resolved', target, forecast, previous.since, newest, now));
         }
+        // Warned of, and too few points since a restart to say where memory is heading: the
+        // warning holds. A kill at the top of a leak's climb is what was warned of, not its end.
       }
       // Every query failed: the backend is likely down, so the poll is retried.
       const [first] = failures;
