@@ -49,7 +49,8 @@ export async function migrate(
 ): Promise<number[]> {
   const session = driver.session({ database, defaultAccessMode: 'WRITE' });
   try {
-    const current = await session.executeRead(async (tx) => {
+    // From the leader, like every query of the store: a follower may not have the latest yet.
+    const current = await session.executeWrite(async (tx) => {
       const result = await tx.run('MATCH (m:NightshiftMigration) RETURN m.version AS version');
       return new Set(result.records.map((record) => Number(record.get('version'))));
     });

@@ -393,16 +393,20 @@ export class Neo4jGraphStore implements GraphStore {
       throw new SystemError('graph_closed', 'the graph store is closed', { retryable: false });
   }
 
-  /** Runs `work` in one managed transaction, retrying connection loss with backoff until the call's deadline. */
+  /**
+   * Runs `work` in one managed transaction, retrying connection loss with backoff until the call's
+   * deadline. Reads run as write-mode transactions too (see `#inSession`).
+   */
   #transaction<T>(mode: 'read' | 'write', work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    return this.#inSession(mode, (session, config) =>
-      mode === 'write' ? session.executeWrite(work, config) : session.executeRead(work, config),
-    );
+    return this.#inSession(mode, (session, config) => session.executeWrite(work, config));
   }
 
   /**
    * Runs `work` with a new session, retrying connection loss with backoff until the call's
-   * deadline; other failures are not retried.
+   * deadline; other failures are not retried. Every session is a write-mode one, reads included:
+   * on a cluster they all go to the leader, so a read sees every write committed before it, by
+   * this daemon or another one that held the incident's lock just before (a follower may lag, and
+   * bookmarks would not cross processes). `mode` only names the call in errors and logs.
    */
   async #inSession<T>(
     mode: 'read' | 'write',
@@ -415,7 +419,7 @@ export class Neo4jGraphStore implements GraphStore {
       await this.#waitReady(deadline);
       const session = this.#driver.session({
         database: this.#database,
-        defaultAccessMode: mode === 'write' ? neo4j.session.WRITE : neo4j.session.READ,
+        defaultAccessMode: neo4j.session.WRITE,
       });
       try {
         return await work(session, { timeout: this.#operationTimeoutMs, metadata: { app: 'nightshift' } });
@@ -868,14 +872,18 @@ export class Neo4jGraphStore implements GraphStore {
 
   async health(): Promise<'ok' | 'down'> {
     if (this.#closed || !this.#ready || this.#fatal) return 'down';
-    const session = this.#driver.session({ database: this.#database, defaultAccessMode: neo4j.session.READ });
+    // The server every query goes to (see `#inSession`), not a follower that may answer without it.
+    const session = this.#driver.session({
+      database: this.#database,
+      defaultAccessMode: neo4j.session.WRITE,
+    });
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<'down'>((resolve) => {
         timer = setTimeout(() => resolve('down'), 3_000);
       });
       const probe = session
-        .executeRead((tx) => tx.run('RETURN 1'))
+        .executeWrite((tx) => tx.run('RETURN 1'))
         .then(
           () => 'ok' as const,
           () => 'down' as const,
