@@ -7,6 +7,7 @@ import { discoverFromLogs, newDrafts } from '../../src/investigate/rules/discove
 import { createRulesPlanner } from '../../src/investigate/rules/planner.js';
 import { DATADOG_QUERIES } from '../../src/investigate/rules/queries.js';
 import type { TargetInfo } from '../../src/investigate/targets.js';
+import { digestSeries } from '../../src/investigate/tools/series.js';
 import { createToolSet } from '../../src/investigate/tools/tool.js';
 import type { Hypothesis, HypothesisCategory } from '../../src/investigate/types.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -196,6 +197,63 @@ describe('hypotheses discovered in logs', () => {
     };
     expect(newDrafts([draft, draft], [])).toHaveLength(1);
     expect(newDrafts([draft], [hypothesis('certificate', workload('payments'))])).toEqual([]);
+  });
+});
+
+/** A metric outcome of one series, from `[minutes ago, value]` points a minute apart, oldest first. */
+function memorySeries(values: number[]): CheckOutcome {
+  const end = Date.UTC(2026, 2, 2, 9, 1, 0);
+  const points = values.map((value, index): [number, number] => [
+    end - (values.length - 1 - index) * 60_000,
+    value,
+  ]);
+  return {
+    callId: 'call-1',
+    hypothesisId: 'h',
+    tool: 'datadog_metrics',
+    input: {},
+    check: 'memory_trend',
+    at: 0,
+    result: {
+      status: 'ok',
+      summary: 'memory',
+      data: { query: 'memory', series: [digestSeries('service:checkout', points)] },
+    },
+  };
+}
+
+describe('memory rules', () => {
+  const flat = (minutes: number): number[] =>
+    Array.from({ length: minutes }, (_, index) => 500 + (index % 2) * 4);
+
+  it('a climb of the last minutes of a flat window is a climb (a forecast warns that early)', () => {
+    const leak = env('memory_leak', 'checkout');
+    // Sixteen flat minutes, then two of climbing: the slope over the window is nearly nothing.
+    const early = CHECKS.memory_trend?.assess(leak, memorySeries([...flat(16), 560, 620]));
+    expect(early).toMatchObject({ verdict: 'supports' });
+    expect(early?.rationale).toMatch(/newest point/);
+    expect(CHECKS.memory_trend?.assess(leak, memorySeries(flat(18)))).toMatchObject({ verdict: 'refutes' });
+    // A bump that has come down again, or one too small to be more than jitter, is no climb.
+    expect(CHECKS.memory_trend?.assess(leak, memorySeries([...flat(15), 560, 620, 505]))).toMatchObject({
+      verdict: 'refutes',
+    });
+    expect(CHECKS.memory_trend?.assess(leak, memorySeries([...flat(16), 530, 545]))).toMatchObject({
+      verdict: 'refutes',
+    });
+  });
+
+  it('a leak warned of before the limit is not refuted by logs that show no memory trouble yet', () => {
+    const leak = env('memory_leak', 'checkout');
+    const warned: CheckEnv = { ...leak, context: { ...leak.context, findingHints: ['MemoryNearLimit'] } };
+    const quiet = podLogs('error_logs', [], 0);
+    const unrelated = podLogs('error_logs', ['ERROR request failed status=503 error="timeout"']);
+    const heap = podLogs('error_logs', ['WARN heap usage 980Mi of 1024Mi limit; GC pause 420ms']);
+    expect(CHECKS.error_logs?.assess(warned, quiet)?.verdict).toBe('neutral');
+    expect(CHECKS.error_logs?.assess(warned, unrelated)?.verdict).toBe('neutral');
+    expect(CHECKS.error_logs?.assess(warned, heap)?.verdict).toBe('supports');
+    // Without the forecast, a leak that logs nothing of memory is less likely.
+    expect(CHECKS.error_logs?.assess(leak, quiet)?.verdict).toBe('refutes');
+    expect(CHECKS.error_logs?.assess(leak, unrelated)?.verdict).toBe('refutes');
   });
 });
 

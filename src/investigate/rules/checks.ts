@@ -377,8 +377,12 @@ function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
   const logs = logText(outcome);
   if (!logs) return neutral('logs could not be read');
   const { category } = env.hypothesis;
-  if (logs.errors === 0)
+  // A forecast warns before the limit: a leak logs no heap or OOM lines that early.
+  const warnedEarly = category === 'memory_leak' && env.context.findingHints.includes('MemoryNearLimit');
+  if (logs.errors === 0) {
+    if (warnedEarly) return neutral('no error lines yet: the memory forecast warned before the limit');
     return category === 'unknown' ? neutral('no error logs') : refutes(0.2, 'no error lines in the window');
+  }
   if (category === 'deploy_regression') {
     const top = topMessage(outcome);
     // Failed calls to another application service say the trouble is there. Failed calls to a
@@ -439,6 +443,8 @@ function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
   const rule = LOG_PATTERNS[category];
   if (!rule) return neutral('no log rule for this category');
   if (rule.pattern.test(logs.text)) return supports(rule.weight, `error lines show ${rule.what}`);
+  if (warnedEarly)
+    return neutral(`error lines show no ${rule.what} yet: the memory forecast warned before the limit`);
   return refutes(
     category === 'certificate' || category === 'network_dns' ? 0.4 : 0.2,
     `error lines show no ${rule.what}`,
@@ -694,6 +700,13 @@ export const CHECKS: Record<string, CheckDefinition> = {
         return supports(
           0.7,
           `memory climbs (${series.slopePerMinute}/min, min ${series.min}, max ${series.max})`,
+        );
+      // A climb that began minutes ago is lost in the slope of a window that is mostly flat before
+      // it (a forecast warns that early): memory that ends at its highest, well above its lowest.
+      if (series.last >= series.max * 0.97 && series.last >= series.min * 1.15)
+        return supports(
+          0.7,
+          `memory climbs to its newest point (min ${series.min}, last ${series.last}, the highest)`,
         );
       return refutes(0.6, `memory is flat (min ${series.min}, max ${series.max})`);
     },
