@@ -159,7 +159,7 @@ const loop = z
         'More status changes than this within the flap window: the alert is suppressed as flapping',
     }),
     digestEveryMs: durationMs(
-      'How often the suppressed-noise digest is logged; 0 turns it off',
+      'How often the suppressed-noise digest is logged and the correlation index swept of forgotten incidents; 0 turns both off',
       3_600_000,
       'NIGHTSHIFT_LOOP_DIGEST_EVERY_MS',
     ),

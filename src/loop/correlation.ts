@@ -113,6 +113,27 @@ return 1
 `);
 
 /**
+ * Removes index entries whose incident has left the index (it was forgotten), atomically per
+ * entry: only if the entry still names that incident and the incident is still not in the
+ * last-activity set. KEYS: one hash, the last-activity sorted set. ARGV: field, incident key, ….
+ * Returns how many were removed.
+ */
+const SWEEP = luaScript(`
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local field, key = ARGV[i], ARGV[i + 1]
+  if redis.call('HGET', KEYS[1], field) == key and not redis.call('ZSCORE', KEYS[2], key) then
+    redis.call('HDEL', KEYS[1], field)
+    removed = removed + 1
+  end
+end
+return removed
+`);
+
+/** Entries read per HSCAN step of a sweep. */
+const SWEEP_BATCH = 1_000;
+
+/**
  * The correlation index: which open incident each fingerprint and each entity belongs to, and
  * when each incident last had a signal. It lives in Redis (`<prefix>:loop:corr:*`) so every
  * replica sees the same; placements are decided and recorded in one script, atomically.
@@ -257,6 +278,42 @@ export class Correlator {
       [`${this.#key}:fp`, `${this.#key}:entity`, `${this.#key}:last`],
       [incidentKey, String(fingerprintDigests.length), ...fingerprintDigests, ...entityIds],
     );
+  }
+
+  /**
+   * Up to `limit` incidents of the index, least recently active first, with no signal within the
+   * window before `now`: where one its signals resolved but whose clearing a crash cut short is.
+   */
+  async idle(now: number, limit: number): Promise<string[]> {
+    const before = now - this.#windowMs;
+    return this.#connection.zrangebyscore(`${this.#key}:last`, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  }
+
+  /**
+   * Removes the entries that still name an incident no longer in the index. Forgetting an
+   * incident removes the fingerprints and entities it still lists; those it had let go of (a
+   * resolved fingerprint making room for a new one, entities beyond its cap) stay behind, and so
+   * does everything of an incident whose forget a crash cut short. A later signal would find its
+   * way past them, but they would fill Redis over months (`idle` finds incidents resolved but
+   * never forgotten, for the caller to forget first). Runs over the whole index in steps of
+   * `SWEEP_BATCH`; safe beside placements, which never point an entry at a forgotten incident.
+   */
+  async sweep(): Promise<{ fingerprints: number; entities: number }> {
+    const last = `${this.#key}:last`;
+    const sweepHash = async (hash: string): Promise<number> => {
+      let removed = 0;
+      let cursor = '0';
+      do {
+        const [next, flat] = await this.#connection.hscan(hash, cursor, 'COUNT', SWEEP_BATCH);
+        cursor = next;
+        if (flat.length > 0) removed += Number(await SWEEP.run(this.#connection, [hash, last], flat));
+      } while (cursor !== '0');
+      return removed;
+    };
+    return {
+      fingerprints: await sweepHash(`${this.#key}:fp`),
+      entities: await sweepHash(`${this.#key}:entity`),
+    };
   }
 }
 

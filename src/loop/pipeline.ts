@@ -33,7 +33,7 @@ export interface LoopSettings {
   severity?: SeverityOptions;
   /** Wait after an action before verifying. Default 60 s. */
   verifyDelayMs?: number;
-  /** How often the suppression digest is logged; 0 turns it off. Default 1 hour. */
+  /** How often the suppression digest is logged and the correlation index swept; 0 turns both off. Default 1 hour. */
   digestEveryMs?: number;
   /**
    * A firing warning (or info) alert that would open a new incident waits this long first; if it

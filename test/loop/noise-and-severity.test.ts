@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { serviceId, sloId } from '../../src/graph/ids.js';
+import { Correlator } from '../../src/loop/correlation.js';
+import { fingerprintDigest } from '../../src/loop/incident-store.js';
 import { NoiseFilter } from '../../src/loop/noise.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
 import { waitFor } from '../kit/daemon.js';
@@ -18,11 +20,12 @@ afterEach(async () => {
 async function world(
   settings: Parameters<typeof startLoopWorld>[0]['settings'] = {},
   logger?: Parameters<typeof startLoopWorld>[0]['logger'],
+  prefix = testPrefix(import.meta.filename),
 ): Promise<LoopWorld> {
   const graph = await openGraph(tempDir());
   const started = await startLoopWorld({
     redisUrl: inject('redisUrl'),
-    prefix: testPrefix(import.meta.filename),
+    prefix,
     graph,
     script: { decide: () => ({ mode: 'approval', reason: 'hold' }) },
     settings,
@@ -157,6 +160,65 @@ describe('noise', () => {
     const before = digests().length;
     await waitFor(() => digests().length > before, 5_000, 50);
     expect(digests().at(-1)).toMatchObject({ suppressed: 0, total: { silence: 3 } });
+  });
+
+  it('tidies the correlation index on the same schedule: resolved incidents never cleared, entries left behind', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const prefix = testPrefix(import.meta.filename);
+    const fp = `${prefix}:loop:corr:fp`;
+    const entity = `${prefix}:loop:corr:entity`;
+    const last = `${prefix}:loop:corr:last`;
+    const loop = await world({ digestEveryMs: 300 }, pino({ level: 'info' }, sink), prefix);
+    const correlator = new Correlator({ connection: loop.redis, prefix, graph: loop.graph });
+    const hourAgo = Date.now() - 3_600_000;
+
+    // An open incident, idle for an hour: left alone.
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'StillOpen', entities: [podRef('open-1')] }));
+    await settled(loop);
+    const [open] = await loop.pipeline.incidents.list({ limit: 5 });
+    if (!open) throw new Error('no incident opened');
+    await loop.redis.zadd(last, hourAgo, open.key);
+    // A resolved incident whose clearing a crash cut short: its entries are in the index again.
+    const pod = podRef('cut-1');
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Cut', entities: [pod] }));
+    await settled(loop);
+    await loop.pipeline.submitSignal(makeSignal({ fingerprint: 'Cut', status: 'resolved', entities: [pod] }));
+    let cut: Incident | undefined;
+    await waitFor(
+      async () => {
+        cut = (await loop.pipeline.incidents.list({ limit: 5 })).find((one) => one.state === 'resolved');
+        return cut !== undefined;
+      },
+      10_000,
+      50,
+    );
+    await correlator.register(cut?.key ?? '', makeSignal({ fingerprint: 'Cut' }), [pod.id], hourAgo);
+    // Entries an incident forgotten long ago had let go of.
+    await correlator.register(
+      'inc-gone',
+      makeSignal({ fingerprint: 'LetGo' }),
+      [podRef('gone-1').id],
+      hourAgo,
+    );
+    await correlator.forget('inc-gone', [], []);
+    expect(await loop.redis.hlen(fp)).toBe(3);
+
+    await waitFor(async () => (await loop.redis.hlen(fp)) === 1, 5_000, 50);
+    expect(await loop.redis.hgetall(fp)).toEqual({ [fingerprintDigest('StillOpen')]: open.key });
+    expect(Object.values(await loop.redis.hgetall(entity))).toEqual([open.key]);
+    expect(await loop.redis.zrange(last, 0, -1)).toEqual([open.key]);
+    const tidied = lines.filter(
+      (line) => line.msg === 'correlation index: entries of forgotten incidents removed',
+    );
+    const total = (field: string): number => tidied.reduce((sum, line) => sum + Number(line[field]), 0);
+    expect([total('resolvedIncidents'), total('fingerprints'), total('entities')]).toEqual([1, 1, 1]);
   });
 
   it('drops signals matched by a silence, a maintenance window or a learned pattern, only while active', async () => {
