@@ -7,6 +7,7 @@ import { Correlator } from '../../src/loop/correlation.js';
 import { fingerprintDigest } from '../../src/loop/incident-store.js';
 import { NoiseFilter } from '../../src/loop/noise.js';
 import type { Incident } from '../../src/loop/pipeline-types.js';
+import type { Logger } from '../../src/shared/logger.js';
 import { waitFor } from '../kit/daemon.js';
 import { testPrefix } from '../kit/prefix.js';
 import { tempDir } from '../kit/tmp.js';
@@ -36,6 +37,19 @@ async function world(
     await graph.close();
   });
   return started;
+}
+
+/** An info logger whose JSON lines are kept, parsed, in `lines`. */
+function recordedLogger(): { lines: Array<Record<string, unknown>>; logger: Logger } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, sink) };
 }
 
 async function settled(loop: LoopWorld): Promise<void> {
@@ -138,15 +152,8 @@ describe('noise', () => {
   });
 
   it('logs a digest of what was suppressed on a schedule, each signal counted in one digest', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean))
-          lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const loop = await world({ digestEveryMs: 300 }, pino({ level: 'info' }, sink));
+    const { lines, logger } = recordedLogger();
+    const loop = await world({ digestEveryMs: 300 }, logger);
     await loop.pipeline.noise.addSilence({
       id: 'all-web',
       kind: 'silence',
@@ -163,19 +170,12 @@ describe('noise', () => {
   });
 
   it('tidies the correlation index on the same schedule: resolved incidents never cleared, entries left behind', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean))
-          lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, logger } = recordedLogger();
     const prefix = testPrefix(import.meta.filename);
     const fp = `${prefix}:loop:corr:fp`;
     const entity = `${prefix}:loop:corr:entity`;
     const last = `${prefix}:loop:corr:last`;
-    const loop = await world({ digestEveryMs: 300 }, pino({ level: 'info' }, sink), prefix);
+    const loop = await world({ digestEveryMs: 300 }, logger, prefix);
     const correlator = new Correlator({ connection: loop.redis, prefix, graph: loop.graph });
     const hourAgo = Date.now() - 3_600_000;
 
