@@ -1,3 +1,4 @@
+import { MEMORY_NEAR_LIMIT } from '../../ingest/pollers/metrics/headroom-poller.js';
 import type { InvestigationContext } from '../context.js';
 import type { CheckOutcome, OutcomeVerdict } from '../planner.js';
 import type { TargetInfo } from '../targets.js';
@@ -373,12 +374,19 @@ function rememberPods(env: CheckEnv, outcome: CheckOutcome, service: string | un
   return neutral('pods listed to pick one for its logs');
 }
 
+/**
+ * A leak the memory forecast warned of: it warns before the limit, so no OOMKill and no memory
+ * lines in the logs yet are what such a leak looks like, not evidence against it.
+ */
+function leakWarnedEarly(env: CheckEnv): boolean {
+  return env.hypothesis.category === 'memory_leak' && env.context.findingHints.includes(MEMORY_NEAR_LIMIT);
+}
+
 function judgeErrorLogs(env: CheckEnv, outcome: CheckOutcome): Judgement {
   const logs = logText(outcome);
   if (!logs) return neutral('logs could not be read');
   const { category } = env.hypothesis;
-  // A forecast warns before the limit: a leak logs no heap or OOM lines that early.
-  const warnedEarly = category === 'memory_leak' && env.context.findingHints.includes('MemoryNearLimit');
+  const warnedEarly = leakWarnedEarly(env);
   if (logs.errors === 0) {
     if (warnedEarly) return neutral('no error lines yet: the memory forecast warned before the limit');
     return category === 'unknown' ? neutral('no error logs') : refutes(0.2, 'no error lines in the window');
@@ -771,8 +779,7 @@ export const CHECKS: Record<string, CheckDefinition> = {
       switch (env.hypothesis.category) {
         case 'memory_leak':
           if (has(/OOMKilled/i)) return supports(0.6, 'containers were OOMKilled');
-          // A forecast warns before the limit: no kill yet is what an early warning looks like.
-          return env.context.findingHints.includes('MemoryNearLimit')
+          return leakWarnedEarly(env)
             ? neutral('no OOMKilled containers yet: the memory forecast warned before the limit')
             : refutes(0.2, 'no OOMKilled containers');
         case 'image':
