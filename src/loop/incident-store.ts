@@ -68,6 +68,11 @@ export function incidentGraphId(keyOrId: string): string {
   return keyOrId.startsWith('incident:') ? keyOrId : graphIncidentId(keyOrId);
 }
 
+/** The incident key of an incident entity. */
+function keyOf(entity: Entity): string {
+  return String(entity.properties.key ?? entity.id.slice('incident:'.length));
+}
+
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
@@ -122,6 +127,18 @@ export class IncidentStore {
   /** The incident by key (`inc_…`) or graph id (`incident:inc_…`), or null. */
   async get(keyOrId: string): Promise<Incident | null> {
     return (await this.#load(incidentGraphId(keyOrId)))?.incident ?? null;
+  }
+
+  /**
+   * The keys among `keys` whose incident has resolved, from one read of the incident entities
+   * (grouped on Neo4j) without their timelines. Unknown keys are left out.
+   */
+  async resolvedAmong(keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const entities = await this.#graph.getMany(keys.map(incidentGraphId));
+    return entities
+      .filter((entity) => entity.kind === 'Incident' && entity.properties.state === 'resolved')
+      .map(keyOf);
   }
 
   /** Incidents, newest opened first, optionally only in some states. */
@@ -470,7 +487,7 @@ export class IncidentStore {
     );
     const incident: Incident = {
       id: entity.id,
-      key: String(properties.key ?? entity.id.slice('incident:'.length)),
+      key: keyOf(entity),
       title: entity.name ?? '',
       state: isState(properties.state) ? properties.state : 'open',
       severity: isSeverity(properties.severity) ? properties.severity : 'warning',

@@ -20,9 +20,11 @@ export const digestStage: LoopStage<typeof digestPayload, LoopContext> = {
       { suppressed, byReason: digest.since, top: digest.top, total: digest.total },
       'noise digest',
     );
+    // One read for their states; an incident not in the graph yet may be a placement whose
+    // detect job is still being retried, so only resolved ones are cleared (read whole, to clear).
+    const idle = await context.correlator.idle(context.clock.now(), IDLE_CHECKED);
     let resolved = 0;
-    for (const key of await context.correlator.idle(context.clock.now(), IDLE_CHECKED)) {
-      // One not in the graph yet may be a placement whose detect job is still being retried.
+    for (const key of await context.store.resolvedAmong(idle)) {
       const incident = await context.store.get(key);
       if (incident?.state !== 'resolved') continue;
       await context.correlator.forgetIncident(incident);
