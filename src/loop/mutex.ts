@@ -25,6 +25,22 @@ export function localMutex(): Mutex {
   };
 }
 
+const sharedMutexes = new WeakMap<object, Mutex>();
+
+/**
+ * The one local mutex of `owner`: every call with the same owner gets the same mutex. For a
+ * resource only this process can write (the embedded graph, whose data directory is locked to
+ * one process), where several loops in the process must still serialise on it.
+ */
+export function localMutexOf(owner: object): Mutex {
+  let found = sharedMutexes.get(owner);
+  if (!found) {
+    found = localMutex();
+    sharedMutexes.set(owner, found);
+  }
+  return found;
+}
+
 const RELEASE = luaScript(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
 );

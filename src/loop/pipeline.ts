@@ -9,7 +9,7 @@ import { Correlator, type CorrelationOptions } from './correlation.js';
 import { incidentStates } from './incident-lifecycle.js';
 import { IncidentStore } from './incident-store.js';
 import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
-import { redisMutex, type Mutex } from './mutex.js';
+import { localMutexOf, redisMutex, type Mutex } from './mutex.js';
 import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.js';
 import { DIGEST_QUEUE, LOOP_STAGES } from './payloads.js';
 import type { Decision, LoopDeps } from './pipeline-types.js';
@@ -45,8 +45,9 @@ export interface LoopSettings {
   /** First retry delay; doubles per attempt. Default 1 s. */
   backoffMs?: number;
   /**
-   * Lease of the loop's Redis locks (per-incident writes): how long a crashed holder blocks the
-   * others. The work under a lock takes milliseconds. Default 10 s.
+   * Lease of the loop's Redis locks (per-incident writes on Neo4j; the embedded graph's writers
+   * lock within the process): how long a crashed holder blocks the others. The work under a lock
+   * takes milliseconds. Default 10 s.
    */
   lockTtlMs?: number;
   /** How long completed steps are remembered per incident. Default 30 days. */
@@ -124,7 +125,7 @@ function approvedIndex(reason: string): number | undefined {
 /**
  * What every loop stage works with: the incident store, the step ledger, the noise filter and the
  * correlation index, on the loop's own Redis connection `state` under `prefix`, with the defaults
- * of `settings`. `mutex` replaces the per-incident Redis lock (tests that stage interleavings).
+ * of `settings`. `mutex` replaces the per-incident lock (tests that stage interleavings).
  */
 export function createLoopContext(options: {
   state: Redis;
@@ -140,8 +141,15 @@ export function createLoopContext(options: {
 }): LoopContext {
   const { state, prefix, graph, clock } = options;
   const settings = options.settings ?? {};
+  // The per-incident lock guards the incident's read-modify-write in the graph. The embedded graph
+  // is written by this process alone (its data directory is locked to one process), so a lock in
+  // this process, shared by every loop over that graph, serialises all its writers without a
+  // Redis round trip; Neo4j is shared by replicas, which need the Redis lock.
   const mutex =
-    options.mutex ?? redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 });
+    options.mutex ??
+    (graph.backend === 'embedded'
+      ? localMutexOf(graph)
+      : redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 }));
   return {
     deps: options.deps,
     store: new IncidentStore({ graph, clock, mutex }),

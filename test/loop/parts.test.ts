@@ -5,7 +5,9 @@ import { incidentKeyFor } from '../../src/loop/correlation.js';
 import { localMutex, redisMutex } from '../../src/loop/mutex.js';
 import { matches } from '../../src/loop/noise.js';
 import { LOOP_STAGES, loopJobId } from '../../src/loop/payloads.js';
-import { createPipeline } from '../../src/loop/pipeline.js';
+import { createLoopContext, createPipeline } from '../../src/loop/pipeline.js';
+import type { LoopDeps } from '../../src/loop/pipeline-types.js';
+import type { LoopContext } from '../../src/loop/stages/context.js';
 import { StepLedger } from '../../src/loop/step-ledger.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -131,6 +133,49 @@ describe('mutexes', () => {
       expect(order).toEqual(['one in', 'one out', 'two in']);
     } finally {
       other.disconnect();
+    }
+  });
+
+  it('loops over one embedded graph share one lock in the process: concurrent attachments lose none', async () => {
+    // The embedded graph is this process's alone, so its incidents are locked within the process;
+    // two loops over it (two worker sets) must still exclude each other.
+    const graph = await openGraph(tempDir());
+    try {
+      const [one, two] = [0, 1].map(() =>
+        createLoopContext({
+          state: redis,
+          prefix: `${prefix}:shared-lock`,
+          graph,
+          clock: systemClock,
+          logger: silentLogger(),
+          deps: {} as LoopDeps,
+        }),
+      ) as [LoopContext, LoopContext];
+      const pod = podRef('shared-lock-1');
+      const first = makeSignal({ fingerprint: 'SharedLock-0', entities: [pod] });
+      const key = incidentKeyFor(first);
+      await one.store.open({
+        key,
+        signal: first,
+        severity: 'warning',
+        entityIds: [pod.id],
+        by: { kind: 'signal', id: first.id },
+      });
+      const joining = Array.from({ length: 20 }, (_, index) =>
+        makeSignal({ fingerprint: `SharedLock-${index + 1}`, entities: [pod] }),
+      );
+      await Promise.all(
+        joining.map((signal, index) =>
+          (index % 2 === 0 ? one : two).store.attachSignals(key, [
+            { signal, entityIds: [pod.id], by: { kind: 'signal', id: signal.id } },
+          ]),
+        ),
+      );
+      const incident = await two.store.get(key);
+      expect(incident?.signals.size).toBe(21);
+      expect(incident?.signalIds).toHaveLength(21);
+    } finally {
+      await graph.close();
     }
   });
 });
