@@ -19,6 +19,13 @@ export function positiveWholeNumber(name: string, text: string): number {
   return value;
 }
 
+/** A whole number of zero or more from the flag `--name`, or a `UsageError` naming the flag. */
+export function wholeNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a whole number`);
+  return value;
+}
+
 /** Runs a bench; a `UsageError` (or a flag parseArgs refuses) is one line on stderr and exit code 2. */
 export async function runBench(main: () => Promise<void>): Promise<void> {
   try {

@@ -1,6 +1,6 @@
 /**
  * Loop benchmark: `npx tsx bench/loop.ts [--rate 200] [--seconds 10] [--concurrency 8]
- * [--per-incident 10] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both]
+ * [--per-incident 10] [--warmup 2000] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both]
  * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--json]`.
  *
  * Two cases, each on a fresh embedded graph and key prefix:
@@ -13,10 +13,14 @@
  * The graph is embedded (in memory, journal without fsync) unless `--backend neo4j`: then a Neo4j
  * at `--neo4j-uri`, or one started by scripts/neo4j-local.mjs, a fresh namespace per case.
  *
- * Each case has two phases. Latency: `rate` signals a second for `seconds`; intervention
- * latency is signal receipt → the first call of investigate. Capacity: the same number of
- * signals submitted at once; signalsPerSec is how fast the loop got through them, so it can be
- * compared with raw BullMQ, which is also measured flat out.
+ * Each case has two measured phases, after a warm-up. Latency: `rate` signals a second for
+ * `seconds`; intervention latency is signal receipt → the first call of investigate. Capacity:
+ * the same number of signals submitted at once; signalsPerSec is how fast the loop got through
+ * them, so it can be compared with raw BullMQ, which is also measured flat out. The warm-up
+ * (`--warmup` signals, submitted at once and not measured; 0 skips it) and a warm-up of raw
+ * BullMQ before its run measure a daemon that has been running: without them, the first
+ * seconds of a process (code not yet compiled by the JIT, heap still growing) are most of a
+ * short run.
  *
  * Signals are written to the graph by the daemon's own writer (`writeSignal`); the other
  * dependencies are trivial: investigate only records when it was first called (standing in for
@@ -54,6 +58,7 @@ import {
   positiveWholeNumber,
   runBench,
   UsageError,
+  wholeNumber,
 } from './loop-kit.js';
 
 /** Neo4j servers started for the run, stopped at its end. */
@@ -64,6 +69,8 @@ interface Options {
   seconds: number;
   concurrency: number;
   perIncident: number;
+  /** Signals run through each case before it is measured (and raw jobs: seven times as many). */
+  warmup: number;
   redisUrl: string;
   json: boolean;
   /** Which cases run; a figure of a case not run is absent. */
@@ -79,6 +86,7 @@ function options(): Options {
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '8' },
       'per-incident': { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2000' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
       json: { type: 'boolean', default: false },
       case: { type: 'string', default: 'both' },
@@ -96,6 +104,7 @@ function options(): Options {
     seconds: positiveWholeNumber('seconds', values.seconds),
     concurrency: positiveWholeNumber('concurrency', values.concurrency),
     perIncident: positiveWholeNumber('per-incident', values['per-incident']),
+    warmup: wholeNumber('warmup', values.warmup),
     redisUrl: values['redis-url'],
     json: values.json,
     cases: new Set(cases[values.case as keyof typeof cases]),
@@ -247,13 +256,13 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   );
   await Promise.all(workers.map((one) => one.worker.waitUntilReady()));
   const sink = createQueueSink({ connection, prefix, logger });
-  const total = settings.rate * settings.seconds;
   /** Signals detect has placed in an incident so far. */
   const detected = async (): Promise<number> =>
     (await counter(registry, 'nightshift_loop_signals_total', 'opened')) +
     (await counter(registry, 'nightshift_loop_signals_total', 'joined'));
 
-  const phase = async (name: string, paced: boolean): Promise<Phase> => {
+  /** Runs `total` signals through the loop: at `rate` a second when paced, else all at once. */
+  const phase = async (name: string, paced: boolean, total: number): Promise<Phase> => {
     const [detected0, learned0] = [await detected(), learned];
     const opened0 = await counter(registry, 'nightshift_loop_signals_total', 'opened');
     const jobs0 = await jobsDone(registry);
@@ -313,8 +322,10 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
     };
   };
 
-  const latency = await phase('latency', true);
-  const capacity = await phase('capacity', false);
+  const total = settings.rate * settings.seconds;
+  if (settings.warmup > 0) await phase('warm-up', false, settings.warmup);
+  const latency = await phase('latency', true, total);
+  const capacity = await phase('capacity', false, total);
 
   const durations = await registry.getSingleMetric('nightshift_loop_job_duration_seconds')?.get();
   const sums = new Map<string, { sum: number; count: number }>();
@@ -392,6 +403,8 @@ async function main(): Promise<void> {
   const total = settings.rate * settings.seconds;
   const prefix = `nsbench:loop:${Date.now().toString(36)}raw`;
   log(`raw: plain BullMQ add + no-op worker, ${total * 7} jobs, concurrency ${settings.concurrency}`);
+  if (settings.warmup > 0)
+    await raw(settings.redisUrl, `${prefix}w`, settings.warmup * 7, settings.concurrency);
   const cpu = process.cpuUsage();
   const rawJobsPerSec = await raw(settings.redisUrl, prefix, total * 7, settings.concurrency);
   const rawCpu = process.cpuUsage(cpu);
@@ -420,6 +433,7 @@ async function main(): Promise<void> {
         }
       : {}),
     concurrencyPerStage: settings.concurrency,
+    warmupSignals: settings.warmup,
     backend: settings.backend,
     ...(worst
       ? {
