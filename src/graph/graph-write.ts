@@ -1,9 +1,6 @@
 import { ValidationError, type Issue } from '../shared/errors.js';
 import { findKindConflict, findMissingEnd } from './checks.js';
 import {
-  parseEntityBatch,
-  parseEventBatch,
-  parseRelationshipBatch,
   type EntityInput,
   type EntityKind,
   type EntityWrite,
@@ -12,6 +9,7 @@ import {
   type RelationshipInput,
   type RelationshipWrite,
 } from './schema.js';
+import { parseEntityBatch, parseEventBatch, parseRelationshipBatch } from './parse-batch.js';
 
 /**
  * Entities, relationships and events written together by `GraphStore.write`: applied in that

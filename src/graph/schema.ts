@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type Issue } from '../shared/errors.js';
+import { ValidationError } from '../shared/errors.js';
 
 /**
  * The graph schema: entity, relationship and event kinds, the shapes written to a `GraphStore`,
@@ -231,7 +231,8 @@ export interface GraphEvent {
 
 const PROPERTY_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-function hasControlCharacter(text: string): boolean {
+/** True when `text` holds a C0 control character or DEL. */
+export function hasControlCharacter(text: string): boolean {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code < 0x20 || code === 0x7f) return true;
@@ -258,72 +259,107 @@ function utf8Bytes(text: string): number {
   return text.length * 3 <= MAX_PROPERTY_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
 }
 
-function checkValue(value: unknown): string | undefined {
-  if (value === null) return undefined;
+/** The most bytes one UTF-16 unit of a string takes in JSON (an escape such as `\u0001`). */
+const JSON_BYTES_PER_UNIT = 6;
+/** The most characters a finite number takes in JSON (`-1.7976931348623157e+308`). */
+const JSON_NUMBER_CHARS = 24;
+
+/** The most bytes a list of scalars takes as JSON, counted without building the JSON. */
+function listJsonBound(list: readonly unknown[]): number {
+  let bound = 2;
+  for (const item of list) {
+    bound += 1 + (typeof item === 'string' ? item.length * JSON_BYTES_PER_UNIT + 2 : JSON_NUMBER_CHARS);
+  }
+  return bound;
+}
+
+/** A value's problem, or an upper bound of its size as JSON in bytes. */
+function checkValue(value: unknown): { problem: string } | { bound: number } {
+  if (value === null) return { bound: 4 };
   switch (typeof value) {
     case 'string':
       return utf8Bytes(value) > MAX_PROPERTY_BYTES
-        ? `is ${Buffer.byteLength(value, 'utf8')} bytes; the limit is ${MAX_PROPERTY_BYTES}`
-        : undefined;
+        ? { problem: `is ${Buffer.byteLength(value, 'utf8')} bytes; the limit is ${MAX_PROPERTY_BYTES}` }
+        : { bound: value.length * JSON_BYTES_PER_UNIT + 2 };
     case 'number':
-      return Number.isFinite(value) ? undefined : 'must be a finite number';
+      return Number.isFinite(value) ? { bound: JSON_NUMBER_CHARS } : { problem: 'must be a finite number' };
     case 'boolean':
-      return undefined;
+      return { bound: 5 };
     case 'object': {
-      if (!Array.isArray(value)) return 'must be a string, number, boolean, null or a list of one of those';
+      if (!Array.isArray(value))
+        return { problem: 'must be a string, number, boolean, null or a list of one of those' };
       let first: string | undefined;
       for (const item of value as unknown[]) {
         const type = typeof item;
         if (type !== 'string' && type !== 'number' && type !== 'boolean') {
-          return 'a list may hold only strings, numbers or booleans';
+          return { problem: 'a list may hold only strings, numbers or booleans' };
         }
-        if (type === 'number' && !Number.isFinite(item)) return 'a list may hold only finite numbers';
+        if (type === 'number' && !Number.isFinite(item))
+          return { problem: 'a list may hold only finite numbers' };
         first ??= type;
-        if (type !== first) return 'a list must hold values of one type';
+        if (type !== first) return { problem: 'a list must hold values of one type' };
       }
+      const bound = listJsonBound(value as unknown[]);
+      if (bound <= MAX_PROPERTY_BYTES) return { bound };
+      // Only a long list is written out to be measured exactly.
       const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
-      return bytes > MAX_PROPERTY_BYTES ? `is ${bytes} bytes; the limit is ${MAX_PROPERTY_BYTES}` : undefined;
+      return bytes > MAX_PROPERTY_BYTES
+        ? { problem: `is ${bytes} bytes; the limit is ${MAX_PROPERTY_BYTES}` }
+        : { bound: bytes };
     }
     default:
-      return 'must be a string, number, boolean, null or a list of one of those';
+      return { problem: 'must be a string, number, boolean, null or a list of one of those' };
   }
 }
 
-const propertiesSchema = z.record(z.string(), z.unknown()).superRefine((properties, context) => {
+/** A problem with a property map: on one property (`key`) or on the whole map. */
+export interface PropertyProblem {
+  key?: string;
+  message: string;
+}
+
+/**
+ * The problems of a property map against the limits (count, names, reserved names, values, total
+ * size), passed to `report` in order; stops after the count when that is over. The one
+ * definition of what a valid property map is, for the schemas and for `quick-inputs.ts`.
+ */
+export function checkProperties(
+  properties: Record<string, unknown>,
+  report: (problem: PropertyProblem) => void,
+): void {
   const keys = Object.keys(properties);
   if (keys.length > MAX_PROPERTIES) {
-    context.addIssue({
-      code: 'custom',
-      message: `has ${keys.length} properties; the limit is ${MAX_PROPERTIES}`,
-    });
+    report({ message: `has ${keys.length} properties; the limit is ${MAX_PROPERTIES}` });
     return;
   }
+  // An upper bound of the map's size as JSON: only a map that may be over the limit is written
+  // out to be measured exactly.
   let total = 2;
   for (const key of keys) {
     if (!PROPERTY_NAME.test(key)) {
-      context.addIssue({
-        code: 'custom',
-        path: [key],
-        message: 'a property name is a letter then letters, digits or _ (at most 64)',
-      });
+      report({ key, message: 'a property name is a letter then letters, digits or _ (at most 64)' });
     } else if (RESERVED_PROPERTY_NAMES.has(key)) {
-      context.addIssue({ code: 'custom', path: [key], message: 'is a reserved field name' });
+      report({ key, message: 'is a reserved field name' });
     }
-    const value = properties[key];
-    const problem = checkValue(value);
-    if (problem) context.addIssue({ code: 'custom', path: [key], message: problem });
-    else total += key.length + 4 + (typeof value === 'string' ? value.length : JSON.stringify(value).length);
+    const checked = checkValue(properties[key]);
+    if ('problem' in checked) report({ key, message: checked.problem });
+    else total += key.length + 4 + checked.bound;
   }
   if (total > MAX_PROPERTIES_BYTES) {
     const bytes = Buffer.byteLength(JSON.stringify(properties), 'utf8');
     if (bytes > MAX_PROPERTIES_BYTES) {
-      context.addIssue({
-        code: 'custom',
-        message: `all properties together are ${bytes} bytes; the limit is ${MAX_PROPERTIES_BYTES}`,
-      });
+      report({ message: `all properties together are ${bytes} bytes; the limit is ${MAX_PROPERTIES_BYTES}` });
     }
   }
-});
+}
+
+const propertiesSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((properties, context) =>
+    checkProperties(properties, ({ key, message }) =>
+      context.addIssue({ code: 'custom', message, ...(key === undefined ? {} : { path: [key] }) }),
+    ),
+  );
 
 /** An entity as a caller writes it. `observedAt` defaults to the store's clock. */
 export const entityInputSchema = z.strictObject({
@@ -398,105 +434,6 @@ export function normalizeSignature(tokens: readonly string[]): string[] {
     if (clean) set.add(clean);
   }
   return [...set].sort();
-}
-
-function describeItem(index: number, item: unknown, key: 'id' | 'from'): string {
-  if (item && typeof item === 'object') {
-    const record = item as Record<string, unknown>;
-    if (key === 'from' && typeof record.from === 'string') {
-      return `${String(record.from)} -[${String(record.kind)}]-> ${String(record.to)}`;
-    }
-    if (typeof record.id === 'string') return record.id;
-  }
-  return `item ${index}`;
-}
-
-function validateBatch<T>(what: string, batch: unknown, schema: z.ZodType<T>, key: 'id' | 'from'): T[] {
-  if (!Array.isArray(batch)) throw new ValidationError(what, [{ path: '', message: 'must be a list' }]);
-  if (batch.length > MAX_BATCH_ITEMS) {
-    throw new ValidationError(what, [
-      { path: '', message: `has ${batch.length} items; the limit is ${MAX_BATCH_ITEMS} per batch` },
-    ]);
-  }
-  const issues: Issue[] = [];
-  const items: T[] = [];
-  for (let index = 0; index < batch.length; index++) {
-    const parsed = schema.safeParse(batch[index]);
-    if (parsed.success) {
-      items.push(parsed.data);
-      continue;
-    }
-    const label = describeItem(index, batch[index], key);
-    for (const issue of parsed.error.issues) {
-      const field = issue.path.map((part) => String(part)).join('.');
-      issues.push({ path: `[${index}]${field ? `.${field}` : ''}`, message: `${issue.message} (${label})` });
-      if (issues.length >= 50) break;
-    }
-    if (issues.length >= 50) break;
-  }
-  if (issues.length > 0) throw new ValidationError(what, issues);
-  return items;
-}
-
-/**
- * Validates a whole entity batch and fills in defaults. Throws one `ValidationError` listing
- * every bad item (path `[index].field`, message naming the item's id); nothing is returned for a
- * batch with any bad item, so a store that calls this first writes all or nothing.
- */
-export function parseEntityBatch(batch: unknown, now: number): EntityWrite[] {
-  const items = validateBatch('graph entities', batch, entityInputSchema, 'id');
-  return items.map((item) => {
-    const properties = (item.properties ?? {}) as PropertiesInput;
-    if (item.kind === 'Incident' && Array.isArray(properties[SIGNATURE_PROPERTY])) {
-      properties[SIGNATURE_PROPERTY] = normalizeSignature(properties[SIGNATURE_PROPERTY].map(String));
-    }
-    const write: EntityWrite = {
-      id: item.id,
-      kind: item.kind,
-      properties,
-      source: item.source,
-      confidence: item.confidence ?? 1,
-      observedAt: item.observedAt ?? now,
-    };
-    if (item.name !== undefined) write.name = item.name;
-    return write;
-  });
-}
-
-/** Validates a whole relationship batch; same all-or-nothing contract as `parseEntityBatch`. */
-export function parseRelationshipBatch(batch: unknown, now: number): RelationshipWrite[] {
-  const items = validateBatch('graph relationships', batch, relationshipInputSchema, 'from');
-  return items.map((item) => ({
-    kind: item.kind,
-    from: item.from,
-    to: item.to,
-    properties: (item.properties ?? {}) as PropertiesInput,
-    source: item.source,
-    confidence: item.confidence ?? 1,
-    observedAt: item.observedAt ?? now,
-  }));
-}
-
-/** Validates a whole event batch; same all-or-nothing contract as `parseEntityBatch`. */
-export function parseEventBatch(batch: unknown): EventWrite[] {
-  const items = validateBatch('graph events', batch, eventInputSchema, 'id');
-  return items.map((item) => {
-    const properties: Properties = {};
-    for (const [key, value] of Object.entries(item.properties ?? {})) {
-      if (value !== null) properties[key] = value as PropertyValue;
-    }
-    const write: EventWrite = {
-      id: item.id,
-      kind: item.kind,
-      entityId: item.entityId,
-      at: item.at,
-      properties,
-      source: item.source,
-      confidence: item.confidence ?? 1,
-    };
-    if (item.summary !== undefined) write.summary = item.summary;
-    return write;
-  });
 }
 
 /** The id of an edge: one edge per (from, kind, to). */

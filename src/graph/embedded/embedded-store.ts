@@ -17,9 +17,6 @@ import {
 import {
   GRAPH_SCHEMA_VERSION,
   normalizeSignature,
-  parseEntityBatch,
-  parseEventBatch,
-  parseRelationshipBatch,
   type Entity,
   type EntityInput,
   type EntityKind,
@@ -27,6 +24,7 @@ import {
   type GraphEvent,
   type RelationshipInput,
 } from '../schema.js';
+import { parseEntityBatch, parseEventBatch, parseRelationshipBatch } from '../parse-batch.js';
 import { findKindConflict, findMissingEnd } from '../checks.js';
 import { findWriteProblem, graphWriteSize, parseGraphWrite, type GraphWrite } from '../graph-write.js';
 import { rankSimilar } from '../similarity.js';

@@ -36,9 +36,6 @@ import {
   GRAPH_SCHEMA_VERSION,
   MAX_BATCH_ITEMS,
   normalizeSignature,
-  parseEntityBatch,
-  parseEventBatch,
-  parseRelationshipBatch,
   type Entity,
   type EntityInput,
   type EntityKind,
@@ -52,6 +49,7 @@ import {
   type RelationshipKind,
   type RelationshipWrite,
 } from '../schema.js';
+import { parseEntityBatch, parseEventBatch, parseRelationshipBatch } from '../parse-batch.js';
 import { rankSimilar } from '../similarity.js';
 import type {
   BlastRadiusOptions,
