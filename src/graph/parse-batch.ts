@@ -1,3 +1,6 @@
+// Batch validation for the stores: each item checked against the graph schema, defaults filled
+// in, all or nothing. Valid items of the common shapes pass a hand-written check
+// (`quick-inputs.ts`); anything else goes through the zod schemas, which name the problems.
 import type { z } from 'zod';
 import { ValidationError, type Issue } from '../shared/errors.js';
 import { quickEntity, quickEvent, quickRelationship } from './quick-inputs.js';
@@ -15,12 +18,6 @@ import {
   type PropertyValue,
   type RelationshipWrite,
 } from './schema.js';
-
-/**
- * Batch validation for the stores: each item checked against the graph schema, defaults filled
- * in, all or nothing. Valid items of the common shapes pass a hand-written check
- * (`quick-inputs.ts`); anything else goes through the zod schemas.
- */
 
 function describeItem(index: number, item: unknown, key: 'id' | 'from'): string {
   if (item && typeof item === 'object') {

@@ -15,9 +15,9 @@ import {
  * which every store ran on every item, was about a tenth of the loop's CPU. Each `quick*` returns
  * what the item's zod schema (`entityInputSchema`, …) would return for it, or undefined when it
  * cannot tell that the item is valid; the caller then runs the schema, which accepts or names
- * the problem. So these may refuse more than the schemas (never less): every rule here is the
- * schema's own or stricter (plain objects only), and a test compares the two on valid and broken
- * items of every shape.
+ * the problem. So they may leave to the schema an item it accepts, but never accept one it
+ * refuses: every rule here is the schema's own or stricter (plain objects only), and a test
+ * compares the two on valid and broken items of every shape.
  */
 
 const ENTITY_KIND_SET: ReadonlySet<string> = new Set(ENTITY_KINDS);
