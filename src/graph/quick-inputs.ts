@@ -1,10 +1,16 @@
 import {
   checkProperties,
   ENTITY_KINDS,
+  entityInputSchema,
   EVENT_KINDS,
+  eventInputSchema,
   hasControlCharacter,
   MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SOURCE_LENGTH,
+  MAX_SUMMARY_LENGTH,
   RELATIONSHIP_KINDS,
+  relationshipInputSchema,
   type EntityInput,
   type EventInput,
   type RelationshipInput,
@@ -24,34 +30,10 @@ const ENTITY_KIND_SET: ReadonlySet<string> = new Set(ENTITY_KINDS);
 const RELATIONSHIP_KIND_SET: ReadonlySet<string> = new Set(RELATIONSHIP_KINDS);
 const EVENT_KIND_SET: ReadonlySet<string> = new Set(EVENT_KINDS);
 
-const ENTITY_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'kind',
-  'name',
-  'properties',
-  'source',
-  'confidence',
-  'observedAt',
-]);
-const RELATIONSHIP_FIELDS: ReadonlySet<string> = new Set([
-  'kind',
-  'from',
-  'to',
-  'properties',
-  'source',
-  'confidence',
-  'observedAt',
-]);
-const EVENT_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'kind',
-  'entityId',
-  'at',
-  'summary',
-  'properties',
-  'source',
-  'confidence',
-]);
+// The fields each schema knows (a strict schema refuses any other).
+const ENTITY_FIELDS: ReadonlySet<string> = new Set(Object.keys(entityInputSchema.shape));
+const RELATIONSHIP_FIELDS: ReadonlySet<string> = new Set(Object.keys(relationshipInputSchema.shape));
+const EVENT_FIELDS: ReadonlySet<string> = new Set(Object.keys(eventInputSchema.shape));
 
 type Fields = Record<string, unknown>;
 
@@ -80,7 +62,7 @@ function isId(value: unknown): value is string {
 }
 
 function isSource(value: unknown): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= 128;
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_SOURCE_LENGTH;
 }
 
 function isConfidence(value: unknown): value is number | undefined {
@@ -119,7 +101,7 @@ export function quickEntity(item: unknown): EntityInput | undefined {
   const { id, kind, name, source, confidence, observedAt } = item;
   if (!isId(id) || typeof kind !== 'string' || !ENTITY_KIND_SET.has(kind) || !isSource(source))
     return undefined;
-  if (!isText(name, 512) || !isConfidence(confidence)) return undefined;
+  if (!isText(name, MAX_NAME_LENGTH) || !isConfidence(confidence)) return undefined;
   if (observedAt !== undefined && !isTimestamp(observedAt)) return undefined;
   const copied = properties(item.properties);
   if (copied === false) return undefined;
@@ -154,7 +136,12 @@ export function quickEvent(item: unknown): EventInput | undefined {
   if (!plainWith(item, EVENT_FIELDS)) return undefined;
   const { id, kind, entityId, at, summary, source, confidence } = item;
   if (!isId(id) || typeof kind !== 'string' || !EVENT_KIND_SET.has(kind) || !isId(entityId)) return undefined;
-  if (!isTimestamp(at) || !isText(summary, 2048) || !isSource(source) || !isConfidence(confidence))
+  if (
+    !isTimestamp(at) ||
+    !isText(summary, MAX_SUMMARY_LENGTH) ||
+    !isSource(source) ||
+    !isConfidence(confidence)
+  )
     return undefined;
   const copied = properties(item.properties);
   if (copied === false) return undefined;

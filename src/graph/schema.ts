@@ -159,6 +159,12 @@ export const MAX_PROPERTIES_BYTES = 64 * 1024;
 export const MAX_PROPERTIES = 64;
 /** At most this many characters in an id. */
 export const MAX_ID_LENGTH = 1024;
+/** At most this many characters in a `source`. */
+export const MAX_SOURCE_LENGTH = 128;
+/** At most this many characters in an entity's name. */
+export const MAX_NAME_LENGTH = 512;
+/** At most this many characters in an event's summary. */
+export const MAX_SUMMARY_LENGTH = 2048;
 
 /**
  * Field names the stores use themselves; a property may not take one. (Neo4j keeps properties
@@ -251,7 +257,7 @@ const timestampSchema = z
   .int('must be whole milliseconds since the epoch')
   .nonnegative('must be milliseconds since the epoch');
 
-const sourceSchema = z.string({ error: 'is required (what reported this)' }).min(1).max(128);
+const sourceSchema = z.string({ error: 'is required (what reported this)' }).min(1).max(MAX_SOURCE_LENGTH);
 const confidenceSchema = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 
 function utf8Bytes(text: string): number {
@@ -365,7 +371,7 @@ const propertiesSchema = z
 export const entityInputSchema = z.strictObject({
   id: idSchema,
   kind: z.enum(ENTITY_KINDS, { error: `must be one of ${ENTITY_KINDS.join(', ')}` }),
-  name: z.string().max(512).optional(),
+  name: z.string().max(MAX_NAME_LENGTH).optional(),
   properties: propertiesSchema.optional(),
   source: sourceSchema,
   confidence: confidenceSchema.optional(),
@@ -391,7 +397,7 @@ export const eventInputSchema = z.strictObject({
   kind: z.enum(EVENT_KINDS, { error: `must be one of ${EVENT_KINDS.join(', ')}` }),
   entityId: idSchema,
   at: timestampSchema,
-  summary: z.string().max(2048).optional(),
+  summary: z.string().max(MAX_SUMMARY_LENGTH).optional(),
   properties: propertiesSchema.optional(),
   source: sourceSchema,
   confidence: confidenceSchema.optional(),
