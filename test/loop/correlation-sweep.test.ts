@@ -1,22 +1,17 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Correlator } from '../../src/loop/correlation.js';
 import { fingerprintDigest } from '../../src/loop/incident-store.js';
 import { testPrefix } from '../kit/prefix.js';
 import { tempDir } from '../kit/tmp.js';
 import { makeSignal, openGraph, podRef } from './support/loop-world.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 describe('sweeping the correlation index', () => {
   it('removes the entries of forgotten incidents, and only those', async () => {
     const prefix = testPrefix(import.meta.filename);
     const redis = new Redis(inject('redisUrl'));
     const graph = await openGraph(tempDir());
-    cleanups.push(async () => {
+    onTestFinished(async () => {
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
