@@ -82,18 +82,31 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 /**
  * The benches' loop dependencies: signals go to `graph` through the daemon's own writer; the rest
  * is trivial (one restart proposed, the policy says autonomous, the action and its check succeed
- * at once). `onInvestigate` and `onLearn` are told of each call.
+ * at once), unless `investigator` returns an investigation to run instead of the trivial one (it
+ * is asked at each call, so a bench can change it between phases). `onInvestigate` is told of
+ * each investigation with the time of its first tool call (the trivial one: when it was called),
+ * `onLearn` of each learn.
  */
 export function benchDeps(
   graph: GraphStore,
-  hooks: { onInvestigate?: (input: InvestigationInput, at: number) => void; onLearn?: () => void } = {},
+  hooks: {
+    investigator?: () => LoopDeps['investigate'] | undefined;
+    onInvestigate?: (input: InvestigationInput, at: number) => void;
+    onLearn?: () => void;
+  } = {},
 ): LoopDeps {
   return {
     persistSignal: (signal) => writeSignal(graph, signal, { clock: systemClock }),
-    investigate: (input) => {
+    investigate: async (input, signal, current) => {
+      const real = hooks.investigator?.();
+      if (real) {
+        const result = await real(input, signal, current);
+        if (result.firstToolCallAt !== undefined) hooks.onInvestigate?.(input, result.firstToolCallAt);
+        return result;
+      }
       const at = Date.now();
       hooks.onInvestigate?.(input, at);
-      return Promise.resolve({
+      return {
         proposals: [
           {
             action: 'rollout-restart',
@@ -104,7 +117,7 @@ export function benchDeps(
         ],
         report: { markdown: '', json: null },
         firstToolCallAt: at,
-      });
+      };
     },
     respond: () => Promise.resolve({ mode: 'autonomous', reason: 'bench' }),
     execute: () => Promise.resolve({ outcome: 'done', detail: null }),

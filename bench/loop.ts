@@ -1,7 +1,7 @@
 /**
  * Loop benchmark: `npx tsx bench/loop.ts [--rate 200] [--seconds 10] [--concurrency 8]
  * [--per-incident 10] [--warmup 2000] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both]
- * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--json]`.
+ * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--investigator rules|stub] [--json]`.
  *
  * Two cases, each on a fresh embedded graph and key prefix:
  * - storm (the headline): alert groups of `per-incident` alerts on one pod arriving together,
@@ -22,11 +22,16 @@
  * seconds of a process (code not yet compiled by the JIT, heap still growing) are most of a
  * short run.
  *
- * Signals are written to the graph by the daemon's own writer (`writeSignal`); the other
- * dependencies are trivial: investigate only records when it was first called (standing in for
- * the first diagnostic tool call), the policy says autonomous, execute, verify and learn succeed
- * at once. So the figures measure the loop's own cost: queues, the graph, locks and the step
- * ledger. The raw baseline, in the same run on
+ * Signals are written to the graph by the daemon's own writer (`writeSignal`). In the warm-up and
+ * latency phases, investigate is the daemon's investigation with the rules planner
+ * (bench/rules-investigator.ts: graph, Kubernetes and Prometheus tools against `nightshift sim
+ * --estate shop` in a process of its own), and intervention latency is signal receipt → its
+ * first tool call, as the issue's target says. With `--investigator stub`, and always in the
+ * capacity phase, investigate is trivial: it records when it was called and proposes a restart.
+ * The other dependencies are trivial in every phase: the policy says autonomous, execute, verify
+ * and learn succeed at once. So signalsPerSec and the ratios measure the loop's own cost (queues,
+ * the graph, locks and the step ledger), not what an investigation reads, which depends on the
+ * estate and its tools. The raw baseline, in the same run on
  * the same Redis: plain BullMQ `add` + a worker that does nothing, seven jobs per signal, same
  * concurrency. A second baseline per case (`rawChainedSignalsPerSec`, bench/raw-chain.ts) chains
  * plain BullMQ through the seven queues in the case's job pattern with handlers that only add the
@@ -51,6 +56,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { openBenchNeo4j } from './neo4j-kit.js';
 import { rawChained } from './raw-chain.js';
+import { rulesInvestigator, startBenchSim, type BenchSim } from './rules-investigator.js';
 import {
   benchDeps,
   benchSignals,
@@ -77,6 +83,8 @@ interface Options {
   cases: ReadonlySet<'storm' | 'worst'>;
   backend: 'embedded' | 'neo4j';
   neo4jUri: string | undefined;
+  /** Who investigates in the warm-up and latency phases (the capacity phase: always the stub). */
+  investigator: 'rules' | 'stub';
 }
 
 function options(): Options {
@@ -92,6 +100,7 @@ function options(): Options {
       case: { type: 'string', default: 'both' },
       backend: { type: 'string', default: 'embedded' },
       'neo4j-uri': { type: 'string' },
+      investigator: { type: 'string', default: 'rules' },
     },
   });
   const backend = values.backend;
@@ -99,6 +108,9 @@ function options(): Options {
     throw new UsageError('--backend must be embedded or neo4j');
   const cases = { both: ['storm', 'worst'], storm: ['storm'], worst: ['worst'] } as const;
   if (!(values.case in cases)) throw new UsageError('--case must be storm, worst or both');
+  const investigator = values.investigator;
+  if (investigator !== 'rules' && investigator !== 'stub')
+    throw new UsageError('--investigator must be rules or stub');
   return {
     rate: positiveWholeNumber('rate', values.rate),
     seconds: positiveWholeNumber('seconds', values.seconds),
@@ -110,6 +122,7 @@ function options(): Options {
     cases: new Set(cases[values.case as keyof typeof cases]),
     backend,
     neo4jUri: values['neo4j-uri'],
+    investigator,
   };
 }
 
@@ -201,7 +214,12 @@ async function counter(registry: Registry, name: string, outcome: string): Promi
 }
 
 /** One case: a fresh graph and prefix, a latency phase at `rate`, then a capacity phase flat out. */
-async function runCase(settings: Options, perIncident: number, tag: string): Promise<CaseResult> {
+async function runCase(
+  settings: Options,
+  perIncident: number,
+  tag: string,
+  sim: BenchSim | undefined,
+): Promise<CaseResult> {
   const run = `${Date.now().toString(36)}${tag}`;
   const prefix = `nsbench:loop:${run}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-bench-loop-'));
@@ -224,7 +242,10 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   let learned = 0;
   let latencies: number[] = [];
   const investigated = new Set<string>();
+  /** The investigation of the phase running; undefined: the stub. */
+  let investigator = sim ? rulesInvestigator(graph, sim, logger) : undefined;
   const deps = benchDeps(graph, {
+    investigator: () => investigator,
     onInvestigate: (input, at) => {
       if (investigated.has(input.incidentId)) return;
       investigated.add(input.incidentId);
@@ -325,6 +346,7 @@ async function runCase(settings: Options, perIncident: number, tag: string): Pro
   const total = settings.rate * settings.seconds;
   if (settings.warmup > 0) await phase('warm-up', false, settings.warmup);
   const latency = await phase('latency', true, total);
+  investigator = undefined;
   const capacity = await phase('capacity', false, total);
 
   const durations = await registry.getSingleMetric('nightshift_loop_job_duration_seconds')?.get();
@@ -415,15 +437,21 @@ async function main(): Promise<void> {
   let worst: CaseResult | undefined;
   let stormChained = 0;
   let worstChained = 0;
-  if (settings.cases.has('storm')) {
-    log(`storm: alert groups of ${settings.perIncident} signals on one pod, ${total} signals per phase`);
-    storm = await runCase(settings, settings.perIncident, 's');
-    stormChained = await chained(settings, total, settings.perIncident);
-  }
-  if (settings.cases.has('worst')) {
-    log(`worst case: every signal opens its own incident, ${total} signals per phase`);
-    worst = await runCase(settings, 1, 'w');
-    worstChained = await chained(settings, total, 1);
+  // Started after raw BullMQ is measured, so its process does not share the machine with that.
+  const sim = settings.investigator === 'rules' ? await startBenchSim() : undefined;
+  try {
+    if (settings.cases.has('storm')) {
+      log(`storm: alert groups of ${settings.perIncident} signals on one pod, ${total} signals per phase`);
+      storm = await runCase(settings, settings.perIncident, 's', sim);
+      stormChained = await chained(settings, total, settings.perIncident);
+    }
+    if (settings.cases.has('worst')) {
+      log(`worst case: every signal opens its own incident, ${total} signals per phase`);
+      worst = await runCase(settings, 1, 'w', sim);
+      worstChained = await chained(settings, total, 1);
+    }
+  } finally {
+    await sim?.stop();
   }
   const result = {
     ...(storm
@@ -434,6 +462,7 @@ async function main(): Promise<void> {
       : {}),
     concurrencyPerStage: settings.concurrency,
     warmupSignals: settings.warmup,
+    latencyInvestigator: settings.investigator,
     backend: settings.backend,
     ...(worst
       ? {
@@ -443,7 +472,10 @@ async function main(): Promise<void> {
           },
         }
       : {}),
-    note: 'investigate is a trivial dependency that records the time of its first call; intervention latency is that time minus the receipt of the incident’s first signal, measured while signals arrive at offeredSignalsPerSec',
+    note:
+      settings.investigator === 'rules'
+        ? 'intervention latency: the receipt of an incident’s first signal → the first tool call of its investigation by the rules planner (tools against a simulated estate in another process), while signals arrive at offeredSignalsPerSec; signalsPerSec and the ratios: flat out with a trivial investigate, so they measure the loop’s own cost'
+        : 'investigate is a trivial dependency that records the time of its first call; intervention latency is that time minus the receipt of the incident’s first signal, measured while signals arrive at offeredSignalsPerSec',
   };
   for (const server of servers) await server.stop();
   if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);
