@@ -101,6 +101,7 @@ export interface ResolvedNeighbors {
   direction: EdgeDirection;
   depth: number;
   entityKinds: Set<EntityKind> | undefined;
+  stopAt: Set<EntityKind> | undefined;
   limit: number;
 }
 
@@ -114,6 +115,7 @@ export function resolveNeighbors(id: string, options: NeighborOptions = {}): Res
     entityKinds: options.entityKinds
       ? new Set(check.list<EntityKind>('entityKinds', options.entityKinds, entityKinds))
       : undefined,
+    stopAt: options.stopAt ? new Set(check.list<EntityKind>('stopAt', options.stopAt, entityKinds)) : undefined,
     limit: check.integer('limit', options.limit, 1000, 1, 100_000),
   };
   check.done();

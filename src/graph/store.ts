@@ -48,6 +48,11 @@ export interface NeighborOptions {
   depth?: number;
   /** Return only entities of these kinds (the walk still passes through others). */
   entityKinds?: readonly EntityKind[];
+  /**
+   * Reach entities of these kinds but never walk on from them (the start excepted): what is
+   * reached only through one is left out, and a path around one is taken instead.
+   */
+  stopAt?: readonly EntityKind[];
   /** At most this many results, nearest first; default 1000. */
   limit?: number;
 }

@@ -69,7 +69,8 @@ function better(candidate: Hop, current: Hop): boolean {
  * Breadth-first from `starts` (distance 0) up to `maxDepth` hops. Each id is reached once, at
  * its least distance, through the smallest parent id (then edge kind, then edge direction) at the level before, so
  * the result is the same whatever order `expand` returns hops in. Stops after the level at
- * which `stopAfter` ids beyond the starts have been reached.
+ * which `stopAfter` ids beyond the starts have been reached. Ids of a kind in `stopAt` are
+ * reached but not expanded, so nothing is reached through them.
  */
 export async function breadthFirst(
   starts: readonly string[],
@@ -77,6 +78,7 @@ export async function breadthFirst(
   maxDepth: number,
   expand: Expand,
   stopAfter = Number.POSITIVE_INFINITY,
+  stopAt?: ReadonlySet<string>,
 ): Promise<Map<string, Visit>> {
   const visits = new Map<string, Visit>();
   for (const start of starts) visits.set(start, { distance: 0 });
@@ -94,7 +96,8 @@ export async function breadthFirst(
       visits.set(id, { distance: depth, kind: hop.toKind, parent: hop.from, step: hop.step });
     }
     reached += next.size;
-    frontier = [...next.keys()];
+    frontier = [];
+    for (const [id, hop] of next) if (!stopAt?.has(hop.toKind)) frontier.push(id);
   }
   return visits;
 }

@@ -145,7 +145,7 @@ export class Correlator {
   readonly #windowMs: number;
   readonly #hops: number;
   readonly #kinds: readonly RelationshipKind[];
-  readonly #hubs: ReadonlySet<string>;
+  readonly #hubs: ReadonlySet<EntityKind>;
 
   constructor(options: { connection: Redis; prefix: string; graph: GraphStore } & CorrelationOptions) {
     this.#connection = options.connection;
@@ -228,19 +228,20 @@ export class Correlator {
     return [...near];
   }
 
-  /** The entities within `hops` of one, not reached through a hub. */
+  /**
+   * The entities within `hops` of one along paths that pass through no hub (a hub itself may be
+   * reached). The walk stops at hubs rather than filtering paths afterwards: the graph keeps one
+   * shortest path per entity, and two pods of one Service on one Node are as near through the
+   * Node as through the Service.
+   */
   async #reachable(entityId: string): Promise<string[]> {
     const reached = await this.#graph.neighbors(entityId, {
       depth: this.#hops,
       kinds: this.#kinds,
+      stopAt: [...this.#hubs],
       limit: 500,
     });
-    const hubs = new Set(
-      reached.filter((one) => this.#hubs.has(one.entity.kind)).map((one) => one.entity.id),
-    );
-    return reached
-      .filter((one) => !one.path.slice(0, -1).some((step) => hubs.has(step.to) || hubs.has(step.from)))
-      .map((one) => one.entity.id);
+    return reached.map((one) => one.entity.id);
   }
 
   /** Records that the signal's fingerprint and entities belong to the incident, active at `now`. */

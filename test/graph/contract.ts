@@ -548,6 +548,44 @@ export function runGraphStoreContract(options: GraphStoreContractOptions): void 
         expect(await store.neighbors('service:nope')).toEqual([]);
       });
 
+      it('reaches entities of a stopAt kind without walking on from them, taking a path around', async () => {
+        const store = await withEstate();
+        const kinds = ['MANAGES', 'SELECTS', 'RUNS_ON'] as const;
+        const all = await store.neighbors(ids.pod1, { depth: 2, kinds: [...kinds] });
+        const pod2 = all.find((item) => item.entity.id === ids.pod2);
+        // Of two equal paths the one through the smaller id is kept: the ReplicaSet's.
+        expect(steps(pod2?.path ?? [])).toEqual([
+          step(ids.replicaSet, 'MANAGES', ids.pod1),
+          step(ids.replicaSet, 'MANAGES', ids.pod2),
+        ]);
+        const around = await store.neighbors(ids.pod1, {
+          depth: 2,
+          kinds: [...kinds],
+          stopAt: ['ReplicaSet'],
+        });
+        expect(new Map(around.map((item) => [item.entity.id, item.distance]))).toEqual(
+          new Map([
+            [ids.replicaSet, 1],
+            [ids.node1, 1],
+            [ids.checkout, 1],
+            [ids.pod2, 2],
+          ]),
+        );
+        expect(steps(around.find((item) => item.entity.id === ids.pod2)?.path ?? [])).toEqual([
+          step(ids.checkout, 'SELECTS', ids.pod1),
+          step(ids.checkout, 'SELECTS', ids.pod2),
+        ]);
+        const walled = await store.neighbors(ids.pod1, {
+          depth: 2,
+          kinds: [...kinds],
+          stopAt: ['ReplicaSet', 'Service'],
+        });
+        expect(walled.map((item) => item.entity.id).sort()).toEqual(
+          [ids.replicaSet, ids.checkout, ids.node1].sort(),
+        );
+        await rejection(store.neighbors(ids.pod1, { stopAt: ['Nope' as 'Pod'] }));
+      });
+
       it('honours the limit, nearest first', async () => {
         const store = await withEstate();
         const result = await store.neighbors(ids.checkout, { depth: 3, limit: 3 });

@@ -272,6 +272,7 @@ export class EmbeddedGraphStore implements GraphStore {
       resolved.depth,
       this.#expand,
       filter ? Number.POSITIVE_INFINITY : resolved.limit,
+      resolved.stopAt,
     );
     const keep = filter
       ? (visit: Visit): boolean => visit.kind !== undefined && filter.has(visit.kind)

@@ -704,6 +704,7 @@ export class Neo4jGraphStore implements GraphStore {
         resolved.depth,
         this.#expander(read, seen),
         filter ? Number.POSITIVE_INFINITY : resolved.limit,
+        resolved.stopAt,
       );
       return this.#reached(seen, visits, ranked(visits, resolved.limit, keep));
     });
