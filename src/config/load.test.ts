@@ -178,4 +178,57 @@ describe('loadConfig', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^investigate\.queries/);
   });
+
+  it('takes silences and maintenance windows from YAML, and names each problem of a bad one', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'nightshift.yaml'),
+      [
+        'loop:',
+        '  silences:',
+        '    - id: db-upgrade',
+        '      kind: maintenance',
+        '      matchers: [{ name: entity, value: ".*postgres.*", isRegex: true }]',
+        "      startsAt: '2026-12-08T01:00:00Z'",
+        "      endsAt: '2026-12-08T03:00:00Z'",
+        '  learnNoise: { after: 5 }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ env: {}, cwd: dir });
+    expect(config.loop.silences).toEqual([
+      {
+        id: 'db-upgrade',
+        kind: 'maintenance',
+        matchers: [{ name: 'entity', value: '.*postgres.*', isRegex: true }],
+        startsAt: '2026-12-08T01:00:00Z',
+        endsAt: '2026-12-08T03:00:00Z',
+      },
+    ]);
+    expect(config.loop.learnNoise).toEqual({
+      after: 5,
+      withinMs: 86_400_000,
+      maxDurationMs: 900_000,
+      forMs: 604_800_000,
+    });
+    writeFileSync(
+      join(dir, 'nightshift.yaml'),
+      [
+        'loop:',
+        '  silences:',
+        '    - id: broken',
+        '      matchers: [{ name: alertname, value: "(", isRegex: true }]',
+        "      startsAt: '2026-12-08T03:00:00Z'",
+        "      endsAt: '2026-12-08T01:00:00Z'",
+        '    - id: empty',
+        '      matchers: []',
+        "      endsAt: 'tomorrow'",
+        '',
+      ].join('\n'),
+    );
+    const lines = problems(() => loadConfig({ env: {}, cwd: dir }));
+    expect(lines.join('\n')).toContain('loop.silences.0.matchers.0.value');
+    expect(lines.join('\n')).toContain('loop.silences.1.matchers');
+    expect(lines.join('\n')).toContain('loop.silences.1.endsAt');
+  });
 });

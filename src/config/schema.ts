@@ -120,6 +120,70 @@ const shutdown = z
   })
   .prefault({});
 
+/** One condition of a silence, as in Alertmanager (docs/loop.md, Noise). */
+const matcher = z
+  .strictObject({
+    name: z.string().min(1),
+    value: z.string(),
+    isRegex: z.boolean().optional(),
+  })
+  .refine(
+    (value) => {
+      if (!value.isRegex) return true;
+      try {
+        new RegExp(value.value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'value is not a valid regular expression', path: ['value'] },
+  );
+
+/** A silence or maintenance window from the configuration file. */
+const silence = z
+  .strictObject({
+    id: z.string().min(1).max(256),
+    kind: z.enum(['silence', 'maintenance']).default('silence'),
+    matchers: z.array(matcher).min(1),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    comment: z.string().max(1_000).optional(),
+    createdBy: z.string().min(1).max(128).optional(),
+  })
+  .refine(
+    (value) => !value.startsAt || !value.endsAt || Date.parse(value.endsAt) > Date.parse(value.startsAt),
+    {
+      message: 'endsAt must be after startsAt',
+      path: ['endsAt'],
+    },
+  );
+
+const learnNoise = z
+  .strictObject({
+    after: z.number().int().min(0).default(3).meta({
+      env: 'NIGHTSHIFT_LOOP_LEARN_NOISE_AFTER',
+      description:
+        'A warning or info alert whose incidents resolved on their own this many times within learnNoise.withinMs is learned as noise; 0 learns nothing',
+    }),
+    withinMs: durationMs(
+      'The window incidents that resolved on their own are counted over',
+      86_400_000,
+      'NIGHTSHIFT_LOOP_LEARN_NOISE_WITHIN_MS',
+    ),
+    maxDurationMs: durationMs(
+      'An incident open longer than this does not count as resolved on its own',
+      900_000,
+      'NIGHTSHIFT_LOOP_LEARN_NOISE_MAX_DURATION_MS',
+    ),
+    forMs: durationMs(
+      'How long an alert learned as noise is suppressed before it must be learned again',
+      604_800_000,
+      'NIGHTSHIFT_LOOP_LEARN_NOISE_FOR_MS',
+    ),
+  })
+  .prefault({});
+
 const loop = z
   .strictObject({
     concurrency: z
@@ -168,6 +232,12 @@ const loop = z
       0,
       'NIGHTSHIFT_LOOP_TRANSIENT_HOLD_MS',
     ),
+    silences: z.array(silence).default([]).meta({
+      fileOnly: true,
+      description:
+        'Silences and maintenance windows: [{id, kind: silence|maintenance, matchers: [{name, value, isRegex?}], startsAt?, endsAt? (ISO 8601), comment?, createdBy?}] (docs/loop.md)',
+    }),
+    learnNoise,
   })
   .prefault({});
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Signal } from '../ingest/signal.js';
 import { stableHash } from '../shared/ids.js';
 import { luaScript } from '../shared/lua-script.js';
+import type { NoiseLearningOptions } from './noise-learning.js';
 
 /**
  * One condition on a signal, as in Alertmanager silences. `name` is a label (looked up in
@@ -49,6 +50,8 @@ export interface NoiseOptions {
   flapThreshold?: number;
   /** Silences and maintenance windows from configuration, beside those added at run time. */
   silences?: readonly SilenceInput[];
+  /** When an alert that keeps clearing on its own is learned as noise. */
+  learn?: NoiseLearningOptions;
 }
 
 /** Suppressed signals by reason since the last digest, and in total. */
@@ -252,9 +255,24 @@ export class NoiseFilter {
     return silence;
   }
 
-  /** Records a pattern as noise from now on: what the learn stage calls. */
-  learnNoise(id: string, matchers: readonly Matcher[], comment: string): Promise<Silence> {
-    return this.addSilence({ id: `learned-${id}`, kind: 'learned', matchers: [...matchers], comment });
+  /**
+   * Records a pattern as noise (`learned-<id>`), from now on or over `during`: what the learn stage
+   * calls (see `NoiseLearner`).
+   */
+  learnNoise(
+    id: string,
+    matchers: readonly Matcher[],
+    comment: string,
+    during: { startsAt?: number; endsAt?: number } = {},
+  ): Promise<Silence> {
+    return this.addSilence({
+      id: `learned-${id}`,
+      kind: 'learned',
+      matchers: [...matchers],
+      comment,
+      createdBy: 'nightshift:learn',
+      ...during,
+    });
   }
 
   /** Removes a run-time silence; true when one was there. */

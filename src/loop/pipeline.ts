@@ -11,6 +11,7 @@ import { IncidentStore } from './incident-store.js';
 import { createLoopMetrics, type LoopMetrics } from './loop-metrics.js';
 import { localMutexOf, redisMutex, type Mutex } from './mutex.js';
 import { NoiseFilter, type NoiseOptions, type SuppressionDigest } from './noise.js';
+import { NoiseLearner } from './noise-learning.js';
 import { DIGEST_QUEUE, LOOP_STAGES } from './payloads.js';
 import type { Decision, LoopDeps } from './pipeline-types.js';
 import type { SeverityOptions } from './severity.js';
@@ -150,6 +151,7 @@ export function createLoopContext(options: {
     (graph.backend === 'embedded'
       ? localMutexOf(graph)
       : redisMutex({ connection: state, prefix, ttlMs: settings.lockTtlMs ?? 10_000 }));
+  const noise = new NoiseFilter({ connection: state, prefix, ...settings.noise });
   return {
     deps: options.deps,
     store: new IncidentStore({ graph, clock, mutex }),
@@ -159,7 +161,8 @@ export function createLoopContext(options: {
       ...(settings.ledgerRetentionMs === undefined ? {} : { retentionMs: settings.ledgerRetentionMs }),
       ...(options.onStepRecorded ? { onRecorded: options.onStepRecorded } : {}),
     }),
-    noise: new NoiseFilter({ connection: state, prefix, ...settings.noise }),
+    noise,
+    noiseLearner: new NoiseLearner({ connection: state, prefix, noise, ...settings.noise?.learn }),
     correlator: new Correlator({ connection: state, prefix, graph, ...settings.correlation }),
     graph,
     clock,

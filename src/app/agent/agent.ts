@@ -48,6 +48,7 @@ import type { Clock } from '../../shared/clock.js';
 import { ConfigError, SystemError, describeError, toIssues } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { controlsApiRoutes } from './controls-api.js';
+import { configuredSilences, silencesApiRoutes } from './silences-api.js';
 import { createRuntimeControls, type RuntimeControls } from './controls.js';
 import { createKubernetesDetector } from './kubernetes-detector.js';
 import { connectExternalTools, mcpRoutes } from './mcp.js';
@@ -426,6 +427,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     postmortemDir: join(config.dataDir, 'postmortems'),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
+  const silences = configuredSilences(config.loop.silences);
   const pipeline = createPipeline({
     connection: redis,
     prefix,
@@ -438,7 +440,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       digestEveryMs: config.loop.digestEveryMs,
       transientHoldMs: config.loop.transientHoldMs,
       correlation: { windowMs: config.loop.correlationWindowMs, hops: config.loop.correlationHops },
-      noise: { flapWindowMs: config.loop.flapWindowMs, flapThreshold: config.loop.flapThreshold },
+      noise: {
+        flapWindowMs: config.loop.flapWindowMs,
+        flapThreshold: config.loop.flapThreshold,
+        silences,
+        learn: config.loop.learnNoise,
+      },
     },
     ...(options.registry ? { registry: options.registry } : {}),
   });
@@ -492,8 +499,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     logger,
   });
   if (mcp) routes.push(mcp);
-  if (config.approvals.apiToken)
+  if (config.approvals.apiToken) {
     routes.push(controlsApiRoutes({ controls, token: config.approvals.apiToken }));
+    routes.push(
+      silencesApiRoutes({
+        noise: pipeline.noise,
+        configured: silences,
+        token: config.approvals.apiToken,
+        clock,
+      }),
+    );
+  }
   if (slack) {
     routes.push(slack.routes);
     if (config.approvals.apiToken)

@@ -1,4 +1,5 @@
 import type { GraphStore } from '../../graph/store.js';
+import type { Signal } from '../../ingest/signal.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Correlator } from '../correlation.js';
@@ -6,6 +7,7 @@ import type { Actor, IncidentState } from '../incident-lifecycle.js';
 import type { IncidentStore } from '../incident-store.js';
 import type { LoopMetrics } from '../loop-metrics.js';
 import type { NoiseFilter } from '../noise.js';
+import type { NoiseLearner } from '../noise-learning.js';
 import { loopJobId } from '../payloads.js';
 import type { Incident, LoopDeps, StepContext } from '../pipeline-types.js';
 import type { SeverityOptions } from '../severity.js';
@@ -18,6 +20,8 @@ export interface LoopContext {
   store: IncidentStore;
   ledger: StepLedger;
   noise: NoiseFilter;
+  /** Learns alerts that keep clearing on their own as noise (learn calls it). */
+  noiseLearner: NoiseLearner;
   correlator: Correlator;
   graph: GraphStore;
   clock: Clock;
@@ -105,4 +109,12 @@ export async function mustGet(context: LoopContext, incidentKey: string): Promis
   const incident = await context.store.get(incidentKey);
   if (!incident) throw new Error(`incident ${incidentKey} is not in the graph`);
   return incident;
+}
+
+/** The signals detect handed to an incident (its ledger's `signal-<id>` entries), in no particular order. */
+export async function storedSignals(context: LoopContext, incidentKey: string): Promise<Signal[]> {
+  const stored = await context.ledger.completed(incidentKey);
+  return Object.entries(stored)
+    .filter(([name]) => name.startsWith('signal-'))
+    .map(([, value]) => value as Signal);
 }

@@ -4,7 +4,7 @@ import { INCIDENT_LIMITS } from '../incident-store.js';
 import { loopJobId, roundPayload } from '../payloads.js';
 import type { Incident, InvestigationInput, InvestigationResult } from '../pipeline-types.js';
 import type { LoopStage } from '../stage.js';
-import { escalate, mustGet, stageActor, type LoopContext } from './context.js';
+import { escalate, mustGet, stageActor, storedSignals, type LoopContext } from './context.js';
 
 const actor = stageActor('investigate');
 
@@ -52,10 +52,7 @@ export const investigateStage: LoopStage<typeof roundPayload, LoopContext> = {
         if (incident.state !== 'investigating') return { stale: true };
       }
       const inputOf = async (now: Incident): Promise<InvestigationInput> => {
-        const stored = await context.ledger.completed(incidentKey);
-        const signals = Object.entries(stored)
-          .filter(([name]) => name.startsWith('signal-'))
-          .map(([, value]) => value as Signal);
+        const signals = await storedSignals(context, incidentKey);
         return {
           incidentId: now.id,
           severity: now.severity,
