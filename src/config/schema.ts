@@ -232,6 +232,16 @@ const loop = z
       0,
       'NIGHTSHIFT_LOOP_TRANSIENT_HOLD_MS',
     ),
+    blastRadiusDepth: z.number().int().min(1).max(6).default(3).meta({
+      env: 'NIGHTSHIFT_LOOP_BLAST_RADIUS_DEPTH',
+      description:
+        'Hops downstream a signal’s entities are followed to a critical-tier service, which raises it to at least error',
+    }),
+    earlyWarningHorizonMs: durationMs(
+      'A signal whose trend crosses its threshold within this horizon is raised to at least error (early warning)',
+      7_200_000,
+      'NIGHTSHIFT_LOOP_EARLY_WARNING_HORIZON_MS',
+    ),
     silences: z.array(silence).default([]).meta({
       fileOnly: true,
       description:

@@ -440,6 +440,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       digestEveryMs: config.loop.digestEveryMs,
       transientHoldMs: config.loop.transientHoldMs,
       correlation: { windowMs: config.loop.correlationWindowMs, hops: config.loop.correlationHops },
+      severity: {
+        blastRadiusDepth: config.loop.blastRadiusDepth,
+        earlyWarningHorizonMs: config.loop.earlyWarningHorizonMs,
+      },
       noise: {
         flapWindowMs: config.loop.flapWindowMs,
         flapThreshold: config.loop.flapThreshold,

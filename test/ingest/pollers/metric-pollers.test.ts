@@ -254,4 +254,29 @@ describe('evaluateSlo', () => {
     });
     expect(jump.signals.map((signal) => signal.kind)).toEqual(['anomaly']);
   });
+
+  it('sensitivity sets how far a point must depart from the baseline to be an anomaly', () => {
+    // A baseline of 0.010–0.012 and a last point of 0.015: a robust z-score of about 2.7.
+    const flat = Array.from({ length: 60 }, (_, index) => 0.01 + (index % 3) * 0.001);
+    const judged = (sensitivity?: number, anomaly?: 'mad' | 'ewma') =>
+      evaluateSlo({
+        source: 'prometheus',
+        query: {
+          ...query,
+          minDeviation: 0,
+          ...(sensitivity !== undefined ? { sensitivity } : {}),
+          ...(anomaly ? { anomaly } : {}),
+        },
+        series: series([...flat, 0.015]),
+        state: { ...EMPTY_QUERY_STATE },
+        receivedAt: 1,
+      }).signals.map((signal) => signal.kind);
+    expect(judged()).toEqual([]);
+    expect(judged(2)).toEqual(['anomaly']);
+    expect(judged(2, 'ewma')).toEqual(['anomaly']);
+    expect(judged(6, 'ewma')).toEqual([]);
+    expect(() =>
+      parseSloQueries([{ service: 'api', metric: 'm', query: 'q', threshold: 1, sensitivity: 0 }]),
+    ).toThrow(/sensitivity/);
+  });
 });

@@ -62,8 +62,13 @@ function round(value: number): number | null {
 function scan(query: SloQuery, series: readonly Point[]): AnomalyVerdict[] {
   const direction = query.comparator.startsWith('>') ? 'up' : 'down';
   const minDeviation = query.minDeviation ?? Math.abs(query.threshold) * 0.1;
-  if (query.anomaly === 'ewma') return scanEwma(series, { direction, minDeviation });
-  return scanMad(series, { direction, minDeviation });
+  const options = {
+    direction,
+    minDeviation,
+    ...(query.sensitivity !== undefined ? { threshold: query.sensitivity } : {}),
+  } as const;
+  if (query.anomaly === 'ewma') return scanEwma(series, options);
+  return scanMad(series, options);
 }
 
 interface EvaluateInput {

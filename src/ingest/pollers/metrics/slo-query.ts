@@ -27,6 +27,11 @@ export const sloQuerySchema = z.strictObject({
   anomaly: z.enum(['mad', 'ewma', 'off']).optional(),
   /** Deviations from the baseline no larger than this are never anomalous. Default a tenth of the threshold. */
   minDeviation: z.number().nonnegative().optional(),
+  /**
+   * The robust z-score (MAD) or deviation in standard deviations (EWMA) a point must exceed to be
+   * an anomaly: lower flags smaller departures. Default 3.5.
+   */
+  sensitivity: z.number().positive().max(100).optional(),
   /** Severity of the breach signal. Default `error`. */
   severity: z.enum(SEVERITIES).optional(),
 });
