@@ -5,6 +5,7 @@ import type { QueueCounts } from './stage.js';
 /** The loop's Prometheus metrics, registered on the process registry. */
 export interface LoopMetrics {
   jobDuration: Histogram<'stage' | 'outcome'>;
+  jobWait: Histogram<'stage'>;
   jobFailures: Counter<'stage'>;
   signals: Counter<'outcome'>;
   suppressed: Counter<'reason'>;
@@ -21,6 +22,8 @@ export interface LoopMetricSources {
  * Registers the loop's metrics on `registry`:
  * - `nightshift_loop_queue_depth{stage,state}`: jobs waiting, active, delayed and failed per stage;
  * - `nightshift_loop_job_duration_seconds{stage,outcome}`: handler time per attempt;
+ * - `nightshift_loop_job_wait_seconds{stage}`: how long a job waited in its queue before its
+ *   first attempt (from when it was due: a delayed job's wait starts when its delay ends);
  * - `nightshift_loop_job_failures_total{stage}`: failed attempts (failed jobs are kept, see the gauge);
  * - `nightshift_loop_incidents{state}`: incidents by lifecycle state;
  * - `nightshift_loop_signals_total{outcome}`: signals opened / joined / suppressed / ignored /
@@ -60,6 +63,13 @@ export function createLoopMetrics(registry: Registry, sources: LoopMetricSources
       help: 'Time a loop stage handler took per attempt',
       labelNames: ['stage', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
+    }),
+    jobWait: new Histogram({
+      name: 'nightshift_loop_job_wait_seconds',
+      help: 'Time a loop job waited in its queue before its first attempt, from when it was due',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
       registers: [registry],
     }),
     jobFailures: new Counter({

@@ -224,8 +224,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ...(options.onStepRecorded ? { onStepRecorded: options.onStepRecorded } : {}),
   });
   const { store: incidents, noise, ledger } = context;
-  const observe = (stage: string, outcome: 'completed' | 'failed', ms: number): void => {
+  const observe = (
+    stage: string,
+    outcome: 'completed' | 'failed',
+    ms: number,
+    waitedMs: number | undefined,
+  ): void => {
     metrics?.jobDuration.observe({ stage, outcome }, ms / 1000);
+    if (waitedMs !== undefined) metrics?.jobWait.observe({ stage }, waitedMs / 1000);
     if (outcome === 'failed') metrics?.jobFailures.inc({ stage });
   };
   const handlers: ReadonlyArray<LoopStage<never, LoopContext>> = [

@@ -12,6 +12,11 @@ export interface StageContext {
   /** Aborts when the daemon stops and the handler has outlived the shutdown bound. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * On a first attempt, how long the job waited in its queue: from when it was due (added, or
+   * its delay over) to when a worker took it. Undefined on retries (their wait is backoff).
+   */
+  waitedMs?: number;
 }
 
 /**
@@ -71,12 +76,15 @@ export function startStageWorker<Schema extends z.ZodType>(
       const controller = new AbortController();
       const jobId = job.id ?? 'unknown';
       active.set(jobId, controller);
+      const attempt = job.attemptsMade + 1;
+      const due = job.timestamp + (job.opts.delay ?? 0);
       try {
         return await stage.handle(parsed.data, {
           jobId,
-          attempt: job.attemptsMade + 1,
+          attempt,
           signal: controller.signal,
           logger: logger.child({ jobId }),
+          ...(attempt === 1 ? { waitedMs: Math.max(0, (job.processedOn ?? Date.now()) - due) } : {}),
         });
       } finally {
         active.delete(jobId);
@@ -259,8 +267,16 @@ export function createLoopQueues(options: {
   };
 }
 
-/** Told about every attempt of a loop stage: for metrics. Must not throw. */
-export type StageObserver = (stage: string, outcome: 'completed' | 'failed', ms: number) => void;
+/**
+ * Told about every attempt of a loop stage, with the handler's time and, on a first attempt, the
+ * time the job waited in its queue: for metrics. Must not throw.
+ */
+export type StageObserver = (
+  stage: string,
+  outcome: 'completed' | 'failed',
+  ms: number,
+  waitedMs: number | undefined,
+) => void;
 
 /**
  * Adapts a `LoopStage` to a `StageDefinition` for `startStageWorker`: runs the handler with
@@ -284,10 +300,10 @@ export function loopStageDefinition<Schema extends z.ZodType, Deps>(
         const list: readonly NextJob[] =
           next === undefined ? [] : Array.isArray(next) ? next : [next as NextJob];
         for (const job of list) await queues.add(job);
-        observe?.(stage.name, 'completed', performance.now() - started);
+        observe?.(stage.name, 'completed', performance.now() - started, context.waitedMs);
         return list.map((job) => job.jobId);
       } catch (error) {
-        observe?.(stage.name, 'failed', performance.now() - started);
+        observe?.(stage.name, 'failed', performance.now() - started, context.waitedMs);
         throw error;
       }
     },

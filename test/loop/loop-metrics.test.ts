@@ -167,4 +167,30 @@ describe('loop metrics', () => {
     expect(named('nightshift_loop_intervention_latency_seconds_bucket', 5)).toBe(0);
     expect(named('nightshift_loop_intervention_latency_seconds_bucket', 10)).toBe(1);
   });
+
+  it('measures how long each job waited in its queue before a worker took it', async () => {
+    const prefix = testPrefix(import.meta.filename);
+    const registry = new Registry();
+    const loop = await world({ prefix, registry });
+    const ingest = loop.workers.find((one) => one.worker.name === 'ingest')?.worker;
+    if (!ingest) throw new Error('no ingest worker');
+    // The ingest job waits at least 400 ms for its worker; detect's is taken at once.
+    await ingest.pause();
+    await deliver(loop, prefix, [makeSignal({ fingerprint: 'Queued', entities: [podRef('queued-1')] })]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await ingest.resume();
+    await completed(loop, prefix, 'detect', 1);
+
+    const values = await valuesOf(registry, 'nightshift_loop_job_wait_seconds');
+    const of = (stage: string, suffix: string): number | undefined =>
+      values.find(
+        (one) =>
+          one.labels.stage === stage && one.metricName === `nightshift_loop_job_wait_seconds_${suffix}`,
+      )?.value;
+    expect(of('ingest', 'count')).toBe(1);
+    expect(of('ingest', 'sum')).toBeGreaterThanOrEqual(0.4);
+    expect(of('ingest', 'sum')).toBeLessThan(5);
+    expect(of('detect', 'count')).toBe(1);
+    expect(of('detect', 'sum')).toBeLessThan(0.4);
+  });
 });
