@@ -39,7 +39,7 @@ import {
   type Planner,
 } from '../../investigate/index.js';
 import { PatternStore } from '../../learn/index.js';
-import { startLeaderElection, type LeaderElection } from '../../loop/leader.js';
+import { acceptFencedWrite, startLeaderElection, type LeaderElection } from '../../loop/leader.js';
 import { createPipeline, type Pipeline } from '../../loop/pipeline.js';
 import type { StageDefinition } from '../../loop/stage.js';
 import { createPolicyWatcher, formatProblem, loadPolicies, type PolicySet } from '../../policy/index.js';
@@ -50,7 +50,7 @@ import type { Logger } from '../../shared/logger.js';
 import { controlsApiRoutes } from './controls-api.js';
 import { configuredSilences, silencesApiRoutes } from './silences-api.js';
 import { createRuntimeControls, type RuntimeControls } from './controls.js';
-import { createKubernetesDetector } from './kubernetes-detector.js';
+import { KUBERNETES_FENCE, createKubernetesDetector } from './kubernetes-detector.js';
 import { connectExternalTools, mcpRoutes } from './mcp.js';
 import { IncidentJournal } from './journal.js';
 import { createLoopDeps } from './loop-deps.js';
@@ -554,12 +554,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         owner: `${hostname()}-${process.pid}`,
         ttlMs: 15_000,
         logger,
-        onElected: () => {
+        onElected: (token) => {
+          // Both refuse work once a newer leader has claimed the fence (docs/loop.md).
           const detector = createKubernetesDetector({
             sink: options.sink,
             cluster: config.ingest.cluster,
             clock,
             logger,
+            redis,
+            prefix,
+            token,
           });
           watchers = startKubernetesIngest({
             kubeConfig,
@@ -568,6 +572,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             logger,
             clock,
             onSnapshot: (snapshot) => detector.onSnapshot(snapshot),
+            fence: () => acceptFencedWrite(redis, prefix, KUBERNETES_FENCE, token),
           });
           watchers.ready.catch((error: unknown) =>
             logger.error({ err: describeError(error) }, 'the Kubernetes watchers did not start'),

@@ -44,6 +44,14 @@ export interface KubernetesIngestOptions {
   snapshotDebounceMs?: number;
   /** Stops everything, as `stop()` does. */
   signal?: AbortSignal;
+  /**
+   * Asked once before each graph write batch (a change, a resource's list, an expiry run), e.g.
+   * `acceptFencedWrite` with the leader's token. False means a newer leader writes the graph now:
+   * the batch is dropped and the ingest stops. A failure to answer drops the batch as a failed
+   * write (the next relist brings it back); the work of a term that cannot be proven current is
+   * refused.
+   */
+  fence?: () => Promise<boolean>;
   /** Replaces the client built from the kubeconfig (tests). */
   client?: KubeClient;
   /** First and longest wait between failed list/watch attempts; default 500 ms and 30 s. */
@@ -140,6 +148,26 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
   };
 
   let snapshotTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      controller.abort();
+      options.signal?.removeEventListener('abort', onAbort);
+      clearInterval(expireTimer);
+      clearTimeout(snapshotTimer);
+      markInitialDone();
+      await Promise.all([...reflectors.values()].map((reflector) => reflector.stopped()));
+    })();
+    return stopping;
+  };
+  /** Whether the next write batch may go ahead (`fence`); stops the ingest when it may not. */
+  const fenceAllows = async (): Promise<boolean> => {
+    if (controller.signal.aborted) return false;
+    if (!options.fence || (await options.fence())) return true;
+    logger.warn('a newer leader writes the graph; stopping the Kubernetes ingest');
+    void stop();
+    return false;
+  };
   const snapshot = (): ClusterSnapshot => {
     const result: Record<string, readonly KubeObject[]> = {};
     for (const [field, key] of SNAPSHOT_KEYS) {
@@ -168,8 +196,9 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
     }
     await initialDone;
     if (controller.signal.aborted) return;
-    projector.invalidate(key);
     try {
+      if (!(await fenceAllows())) return;
+      projector.invalidate(key);
       if (change.type === 'SYNCED') {
         if (key === 'configMaps') {
           for (const object of change.deleted) configMaps.delete(objectKey(object));
@@ -222,6 +251,7 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
         for (const resource of WATCHED_RESOURCES) {
           const reflector = reflectors.get(resource.key);
           if (!reflector?.stats().synced) continue;
+          if (!(await fenceAllows())) throw new Error('a newer leader writes the graph');
           projector.invalidate(resource.key);
           count(await projector.projectAll(resource.key, reflector.objects(), []));
         }
@@ -251,6 +281,7 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
   ready.catch(() => undefined);
 
   const expireEphemeral = async (): Promise<number> => {
+    if (!(await fenceAllows())) return 0;
     const olderThan = options.clock.now() - podTtlMs;
     const removed =
       (await options.graph.expire('Pod', olderThan)) + (await options.graph.expire('ReplicaSet', olderThan));
@@ -270,20 +301,9 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
       : undefined;
   expireTimer?.unref();
 
-  let stopping: Promise<void> | undefined;
   return {
     ready,
-    stop() {
-      stopping ??= (async () => {
-        controller.abort();
-        options.signal?.removeEventListener('abort', onAbort);
-        clearInterval(expireTimer);
-        clearTimeout(snapshotTimer);
-        markInitialDone();
-        await Promise.all([...reflectors.values()].map((reflector) => reflector.stopped()));
-      })();
-      return stopping;
-    },
+    stop,
     stats() {
       const resources = {} as Record<ResourceKey, ReflectorStats>;
       for (const [key, reflector] of reflectors) resources[key] = reflector.stats();
