@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { EmbeddedGraphStore } from '../../../src/graph/embedded/embedded-store.js';
+import type { GraphStore } from '../../../src/graph/store.js';
 import { k8sId, serviceId } from '../../../src/graph/ids.js';
 import type { EntityRef, Severity, Signal } from '../../../src/ingest/signal.js';
 import { signalId } from '../../../src/ingest/signal.js';
@@ -43,12 +44,7 @@ export const restartProposal: Proposal = {
  * (`<prefix>:effects`, field `<dependency>:<incidentKey>`), so tests and child processes can
  * assert how often each effect ran.
  */
-export function scriptedDeps(
-  redis: Redis,
-  prefix: string,
-  graph: EmbeddedGraphStore,
-  script: Script = {},
-): LoopDeps {
+export function scriptedDeps(redis: Redis, prefix: string, graph: GraphStore, script: Script = {}): LoopDeps {
   const failures = new Map<string, number>();
   const fail = (effect: Effect, incidentId: string): void => {
     const key = `${effect}:${incidentId}`;
@@ -182,7 +178,7 @@ export function connect(url: string): Redis {
 /** A pipeline with every stage's worker running, on its own connections. */
 export interface LoopWorld {
   pipeline: Pipeline;
-  graph: EmbeddedGraphStore;
+  graph: GraphStore;
   redis: Redis;
   workers: StageWorker[];
   stop(): Promise<void>;
@@ -195,7 +191,7 @@ export interface LoopWorld {
 export async function startLoopWorld(options: {
   redisUrl: string;
   prefix: string;
-  graph: EmbeddedGraphStore;
+  graph: GraphStore;
   script?: Script;
   settings?: LoopSettings;
   registry?: Registry;
