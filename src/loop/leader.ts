@@ -45,36 +45,56 @@ export function startLeaderElection(options: LeaderOptions): LeaderElection {
   let term: number | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let lastRenewedAt = 0;
+  /**
+   * Deposes this leader 0.8 of a lease after its last renewal unless it renews first. A timer of
+   * its own, not a check in the election round: a round whose Redis call hangs (a stalled server
+   * or network) never gets to run a check, and the lease would end while this process still led.
+   */
+  let watchdog: NodeJS.Timeout | undefined;
 
   const depose = async (why: string): Promise<void> => {
+    clearTimeout(watchdog);
     if (!leading) return;
     leading = false;
     term = undefined;
     logger.warn({ why }, 'leadership lost');
     await options.onDeposed();
   };
+  /** Arms the watchdog for a lease renewed (or taken) at `at`. */
+  const renewed = (at: number): void => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(
+      () => void depose('could not renew before the lease ends'),
+      Math.max(0, Math.floor(options.ttlMs * 0.8) - (Date.now() - at)),
+    );
+  };
 
   const tick = async (): Promise<void> => {
     try {
       if (leading) {
-        const renewed = await options.connection.eval(RENEW, 1, key, options.owner, String(options.ttlMs));
-        if (renewed === 1) lastRenewedAt = Date.now();
-        else await depose('lease taken or expired');
+        const sentAt = Date.now();
+        const answer = await options.connection.eval(RENEW, 1, key, options.owner, String(options.ttlMs));
+        // A renewal that returns after the watchdog deposed this leader does not make it lead again.
+        if (answer !== 1) await depose('lease taken or expired');
+        else if (leading) renewed(sentAt);
       } else {
+        const sentAt = Date.now();
         const acquired = await options.connection.set(key, options.owner, 'PX', options.ttlMs, 'NX');
         if (acquired === 'OK') {
-          lastRenewedAt = Date.now();
           term = await options.connection.incr(fenceKey);
+          // Taken too late to lead safely: the lease may be about to end. The next round tries again.
+          if (Date.now() - sentAt >= options.ttlMs * 0.8) {
+            term = undefined;
+            return;
+          }
           leading = true;
+          renewed(sentAt);
           logger.info({ token: term }, 'elected leader');
           await options.onElected(term);
         }
       }
     } catch (error) {
       logger.warn({ err: describeError(error) }, 'leader election round failed');
-      if (leading && Date.now() - lastRenewedAt > options.ttlMs * 0.8)
-        await depose('could not renew before the lease ends');
     }
   };
 
@@ -96,6 +116,7 @@ export function startLeaderElection(options: LeaderOptions): LeaderElection {
       if (stopped) return;
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(watchdog);
       if (leading) {
         await options.connection.eval(RELEASE, 1, key, options.owner).catch(() => 0);
         await depose('stopped');

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { acceptFencedWrite } from '../../src/loop/leader.js';
+import { acceptFencedWrite, startLeaderElection } from '../../src/loop/leader.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { waitFor } from '../kit/daemon.js';
 import { testPrefix } from '../kit/prefix.js';
+import { startPrivateRedis } from '../kit/redis-setup.js';
 
 const prefix = testPrefix(import.meta.filename);
 const children: ChildProcess[] = [];
@@ -70,5 +72,38 @@ describe('leader election across processes', () => {
     first.child.kill('SIGTERM');
     await waitFor(() => first.lines.includes('deposed'), 5_000);
     await waitFor(() => second.lines.some((line) => line.startsWith('elected')), 4_000, 50);
+  });
+
+  it('deposes itself before its lease ends when Redis stops answering, even with a call left hanging', async () => {
+    const server = await startPrivateRedis();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    const events: string[] = [];
+    const election = startLeaderElection({
+      connection: redis,
+      name: 'stall',
+      prefix,
+      owner: 'stalled',
+      ttlMs: 900,
+      logger: silentLogger(),
+      onElected: (token) => void events.push(`elected ${token}`),
+      onDeposed: () => void events.push('deposed'),
+    });
+    try {
+      await waitFor(() => events.length > 0, 5_000, 20);
+      expect(events).toEqual(['elected 1']);
+      // The server stops answering but keeps the connection: the next renewal hangs, unanswered.
+      server.process.kill('SIGSTOP');
+      const stalledAt = Date.now();
+      await waitFor(() => events.includes('deposed'), 3_000, 20);
+      // Within 0.8 of the lease after the last renewal, so before the lease (900 ms) can end.
+      expect(Date.now() - stalledAt).toBeLessThan(900);
+      expect(election.isLeader()).toBe(false);
+      expect(election.token()).toBeUndefined();
+    } finally {
+      server.process.kill('SIGCONT');
+      await election.stop();
+      redis.disconnect();
+      server.process.kill('SIGKILL');
+    }
   });
 });
