@@ -115,7 +115,9 @@ export function resolveNeighbors(id: string, options: NeighborOptions = {}): Res
     entityKinds: options.entityKinds
       ? new Set(check.list<EntityKind>('entityKinds', options.entityKinds, entityKinds))
       : undefined,
-    stopAt: options.stopAt ? new Set(check.list<EntityKind>('stopAt', options.stopAt, entityKinds)) : undefined,
+    stopAt: options.stopAt
+      ? new Set(check.list<EntityKind>('stopAt', options.stopAt, entityKinds))
+      : undefined,
     limit: check.integer('limit', options.limit, 1000, 1, 100_000),
   };
   check.done();
