@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonError } from '../../server/errors.js';
 import { bearerCheck } from '../../server/bearer.js';
+import { jsonBody } from '../../server/json-body.js';
 import type { RouteInstaller } from '../../server/http.js';
 import type { Secret } from '../../shared/secret.js';
 import type { RuntimeControls } from './controls.js';
@@ -23,22 +24,8 @@ export function controlsApiRoutes(options: { controls: RuntimeControls; token: S
     app.post('/api/controls/kill-switch', async (context) => {
       if (!authorised(context.req.header('authorization')))
         return jsonError(context, 401, 'unauthorized', 'a bearer token is required');
-      let raw: unknown;
-      try {
-        raw = await context.req.json();
-      } catch {
-        return jsonError(context, 400, 'invalid_json', 'the body is not JSON');
-      }
-      const parsed = body.safeParse(raw);
-      if (!parsed.success)
-        return jsonError(
-          context,
-          400,
-          'invalid_body',
-          parsed.error.issues
-            .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
-            .join('; '),
-        );
+      const parsed = await jsonBody(context, body);
+      if ('refused' in parsed) return parsed.refused;
       await options.controls.setKillSwitch(parsed.data.on, `api:${parsed.data.by ?? 'unknown'}`);
       return context.json(options.controls.current());
     });

@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.js';
 import { matcherSchema, type NoiseFilter, type Silence, type SilenceInput } from '../../loop/noise.js';
 import { bearerCheck } from '../../server/bearer.js';
 import { jsonError } from '../../server/errors.js';
+import { jsonBody } from '../../server/json-body.js';
 import type { RouteInstaller } from '../../server/http.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Secret } from '../../shared/secret.js';
@@ -94,22 +95,8 @@ export function silencesApiRoutes(options: {
     app.post('/api/silences', async (context) => {
       if (!authorised(context.req.header('authorization')))
         return jsonError(context, 401, 'unauthorized', 'a bearer token is required');
-      let raw: unknown;
-      try {
-        raw = await context.req.json();
-      } catch {
-        return jsonError(context, 400, 'invalid_json', 'the body is not JSON');
-      }
-      const parsed = body.safeParse(raw);
-      if (!parsed.success)
-        return jsonError(
-          context,
-          400,
-          'invalid_body',
-          parsed.error.issues
-            .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
-            .join('; '),
-        );
+      const parsed = await jsonBody(context, body);
+      if ('refused' in parsed) return parsed.refused;
       const input = parsed.data;
       const id = input.id ?? `silence-${randomBytes(6).toString('hex')}`;
       if (configured.has(id))
