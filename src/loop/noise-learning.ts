@@ -59,7 +59,17 @@ redis.call('PEXPIRE', KEYS[1], window * 2)
 return redis.call('ZCOUNT', KEYS[1], at - window, at)`);
 
 /**
- * Learns alerts as noise: an alert (by fingerprint) whose incidents resolved on their own
+ * Whether an alert may be learned as noise: only one another alerting system sent in (a webhook:
+ * Alertmanager, Datadog monitors, PagerDuty), which still routes it to its other receivers.
+ * Alerts nightshift raises itself (its Kubernetes findings, SLO breaches, anomalies, forecasts)
+ * are never learned: silencing them here would silence them everywhere.
+ */
+function learnable(signal: Signal): boolean {
+  return signal.kind === 'alert' && signal.raw.source.startsWith('webhook/');
+}
+
+/**
+ * Learns alerts as noise: an alert (by fingerprint, `learnable`) whose incidents resolved on their own
  * (`selfResolvedAt`) `after` times within `withinMs` gets a `learned` silence for `forMs`, which
  * the noise filter then applies like any silence (counted in the digest as `learned`, listed and
  * removable with the others). Shared by replicas through Redis: `<prefix>:loop:noise:self-resolved:*`.
@@ -96,7 +106,7 @@ export class NoiseLearner {
     const at = after > 0 ? selfResolvedAt(incident, maxDurationMs) : undefined;
     if (at === undefined) return [];
     const alerts = new Map<string, Signal>();
-    for (const signal of signals) if (signal.kind === 'alert') alerts.set(signal.fingerprint, signal);
+    for (const signal of signals) if (learnable(signal)) alerts.set(signal.fingerprint, signal);
     const learned: Silence[] = [];
     for (const [fingerprint, signal] of alerts) {
       const digest = stableHash(fingerprint).slice(0, 16);

@@ -138,6 +138,18 @@ describe('learning an alert as noise', () => {
     ]);
   });
 
+  it('never learns an alert nightshift raised itself, such as a Kubernetes finding', async () => {
+    const { learner: learn } = learner();
+    const finding = {
+      ...makeSignal({ fingerprint: 'CrashLoopBackOff-checkout' }),
+      source: 'kubernetes' as const,
+      raw: { source: 'kubernetes/analyzers', digest: 'sha256:00' },
+    };
+    const start = Date.now();
+    for (let n = 1; n <= 4; n++)
+      expect(await learn.learnFrom(ended(n, start + n * MINUTE), [finding])).toEqual([]);
+  });
+
   it('forgets incidents older than the window, and learns nothing when turned off', async () => {
     const { learner: learn } = learner();
     const cpu = makeSignal({ fingerprint: 'CpuHigh-cart' });
