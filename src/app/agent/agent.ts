@@ -16,7 +16,11 @@ import {
 } from '../../act/index.js';
 import type { Config } from '../../config/index.js';
 import type { GraphStore } from '../../graph/store.js';
-import { startKubernetesIngest, type KubernetesIngest } from '../../ingest/kubernetes/index.js';
+import {
+  FencedOutError,
+  startKubernetesIngest,
+  type KubernetesIngest,
+} from '../../ingest/kubernetes/index.js';
 import { createPollers, type PollerSettings } from '../../ingest/pollers/build-pollers.js';
 import { datadogConfiguration } from '../../ingest/pollers/datadog/datadog-api.js';
 import { flagsPoller } from '../../ingest/pollers/flags/flags-poller.js';
@@ -574,9 +578,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             onSnapshot: (snapshot) => detector.onSnapshot(snapshot),
             fence: () => acceptFencedWrite(redis, prefix, KUBERNETES_FENCE, token),
           });
-          watchers.ready.catch((error: unknown) =>
-            logger.error({ err: describeError(error) }, 'the Kubernetes watchers did not start'),
-          );
+          watchers.ready.catch((error: unknown) => {
+            // A failover during the first sync is routine: the newer leader's watchers carry on.
+            if (error instanceof FencedOutError)
+              logger.warn(
+                'a newer leader took over before these Kubernetes watchers finished their first sync',
+              );
+            else logger.error({ err: describeError(error) }, 'the Kubernetes watchers did not start');
+          });
         },
         onDeposed: stopWatchers,
       });

@@ -1,5 +1,6 @@
 export {
   DEFAULT_RESYNC_MS,
+  FencedOutError,
   startKubernetesIngest,
   type KubernetesIngest,
   type KubernetesIngestOptions,

@@ -102,6 +102,14 @@ const SNAPSHOT_KEYS: ReadonlyArray<[keyof ClusterSnapshot, ResourceKey]> = [
   ['configMaps', 'configMaps'],
 ];
 
+/** Why `ready` rejects when a newer leader claimed the fence before the first sync was written. */
+export class FencedOutError extends Error {
+  constructor() {
+    super('a newer leader writes the graph');
+    this.name = 'FencedOutError';
+  }
+}
+
 /**
  * Watches a cluster (Deployments, StatefulSets, DaemonSets, ReplicaSets, Pods, Jobs, Nodes,
  * Namespaces, Services, Events, HPAs and ConfigMaps, never Secrets) and keeps the graph in step:
@@ -251,7 +259,7 @@ export function startKubernetesIngest(options: KubernetesIngestOptions): Kuberne
         for (const resource of WATCHED_RESOURCES) {
           const reflector = reflectors.get(resource.key);
           if (!reflector?.stats().synced) continue;
-          if (!(await fenceAllows())) throw new Error('a newer leader writes the graph');
+          if (!(await fenceAllows())) throw new FencedOutError();
           projector.invalidate(resource.key);
           count(await projector.projectAll(resource.key, reflector.objects(), []));
         }

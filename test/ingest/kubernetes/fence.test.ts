@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { k8sId } from '../../../src/graph/ids.js';
-import { startKubernetesIngest } from '../../../src/ingest/kubernetes/index.js';
+import { FencedOutError, startKubernetesIngest } from '../../../src/ingest/kubernetes/index.js';
 import { acceptFencedWrite } from '../../../src/loop/leader.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
@@ -101,5 +101,33 @@ describe('the Kubernetes ingest behind a fence', () => {
       const id = k8sId(CLUSTER, 'shop', 'Deployment', service);
       expect(await graph.events(id, { kinds: ['deploy'] })).toEqual([]);
     }
+  });
+
+  it('refuses its first sync when a newer leader holds the fence, and says so', async () => {
+    const world = await createWorld({
+      estate: loadEstate('shop', { evalsDir: EVALS_DIR }).estate,
+      startMs: Date.UTC(2026, 2, 2, 9),
+    });
+    const server = await startKubernetesServer({ world, token: TOKEN, bookmarkIntervalMs: 50 });
+    cleanup.push(() => server.close());
+    const graph = await openGraph();
+    cleanup.push(() => graph.close());
+    let asked = 0;
+    const ingest = startKubernetesIngest({
+      kubeConfig: kubeConfig(server.url),
+      cluster: CLUSTER,
+      graph,
+      logger: silentLogger(),
+      clock: systemClock,
+      fence: () => {
+        asked++;
+        return Promise.resolve(false);
+      },
+    });
+    cleanup.push(() => ingest.stop());
+    await expect(ingest.ready).rejects.toBeInstanceOf(FencedOutError);
+    expect(asked).toBe(1);
+    expect(ingest.stats().graph.writes).toBe(0);
+    expect(await graph.find({ kind: 'Workload' })).toEqual([]);
   });
 });
