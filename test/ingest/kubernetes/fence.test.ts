@@ -1,4 +1,3 @@
-import * as k8s from '@kubernetes/client-node';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -11,7 +10,7 @@ import { startKubernetesServer } from '../../../src/sim/kubernetes/server.js';
 import { loadEstate } from '../../../src/sim/scenario/load.js';
 import { createWorld } from '../../../src/sim/world/world.js';
 import { testPrefix } from '../../kit/prefix.js';
-import { openGraph, waitFor } from './kit.js';
+import { openGraph, simKubeConfig, waitFor } from './kit.js';
 
 const EVALS_DIR = resolve(import.meta.dirname, '../../../evals');
 const TOKEN = 'fence-token';
@@ -22,17 +21,6 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-function kubeConfig(url: string): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: CLUSTER, server: url, skipTLSVerify: true }],
-    users: [{ name: 'agent', token: TOKEN }],
-    contexts: [{ name: CLUSTER, cluster: CLUSTER, user: 'agent' }],
-    currentContext: CLUSTER,
-  });
-  return config;
-}
-
 /** Waits until `value` has not changed for 300 ms. */
 async function settled(value: () => number): Promise<void> {
   for (let last = value(); ;) {
@@ -42,16 +30,22 @@ async function settled(value: () => number): Promise<void> {
   }
 }
 
+/** The shop estate served by the sim's Kubernetes API, and an empty graph; both closed after the test. */
+async function shopCluster() {
+  const world = await createWorld({
+    estate: loadEstate('shop', { evalsDir: EVALS_DIR }).estate,
+    startMs: Date.UTC(2026, 2, 2, 9),
+  });
+  const server = await startKubernetesServer({ world, token: TOKEN, bookmarkIntervalMs: 50 });
+  cleanup.push(() => server.close());
+  const graph = await openGraph();
+  cleanup.push(() => graph.close());
+  return { world, server, graph };
+}
+
 describe('the Kubernetes ingest behind a fence', () => {
   it('writes while its token is the newest, and stops at the first batch after a newer one wrote', async () => {
-    const world = await createWorld({
-      estate: loadEstate('shop', { evalsDir: EVALS_DIR }).estate,
-      startMs: Date.UTC(2026, 2, 2, 9),
-    });
-    const server = await startKubernetesServer({ world, token: TOKEN, bookmarkIntervalMs: 50 });
-    cleanup.push(() => server.close());
-    const graph = await openGraph();
-    cleanup.push(() => graph.close());
+    const { world, server, graph } = await shopCluster();
     const redis = new Redis(inject('redisUrl'));
     const prefix = testPrefix(import.meta.filename);
     cleanup.push(async () => {
@@ -61,7 +55,7 @@ describe('the Kubernetes ingest behind a fence', () => {
 
     const answers: boolean[] = [];
     const ingest = startKubernetesIngest({
-      kubeConfig: kubeConfig(server.url),
+      kubeConfig: simKubeConfig(server.url, CLUSTER, TOKEN),
       cluster: CLUSTER,
       graph,
       logger: silentLogger(),
@@ -104,17 +98,10 @@ describe('the Kubernetes ingest behind a fence', () => {
   });
 
   it('refuses its first sync when a newer leader holds the fence, and says so', async () => {
-    const world = await createWorld({
-      estate: loadEstate('shop', { evalsDir: EVALS_DIR }).estate,
-      startMs: Date.UTC(2026, 2, 2, 9),
-    });
-    const server = await startKubernetesServer({ world, token: TOKEN, bookmarkIntervalMs: 50 });
-    cleanup.push(() => server.close());
-    const graph = await openGraph();
-    cleanup.push(() => graph.close());
+    const { server, graph } = await shopCluster();
     let asked = 0;
     const ingest = startKubernetesIngest({
-      kubeConfig: kubeConfig(server.url),
+      kubeConfig: simKubeConfig(server.url, CLUSTER, TOKEN),
       cluster: CLUSTER,
       graph,
       logger: silentLogger(),

@@ -1,7 +1,20 @@
+import * as k8s from '@kubernetes/client-node';
 import { openTestGraph } from '../../kit/graph.js';
 import type { GraphStore, PathStep } from '../../../src/graph/store.js';
 import type { RelationshipKind } from '../../../src/graph/schema.js';
 import { describeError } from '../../../src/shared/errors.js';
+
+/** A kubeconfig for the sim's Kubernetes API at `url`: one cluster, a bearer token, TLS unchecked. */
+export function simKubeConfig(url: string, cluster: string, token: string): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: cluster, server: url, skipTLSVerify: true }],
+    users: [{ name: 'agent', token }],
+    contexts: [{ name: cluster, cluster, user: 'agent' }],
+    currentContext: cluster,
+  });
+  return config;
+}
 
 /** A fresh embedded graph in a temp directory, closed when the test ends. */
 export async function openGraph(): Promise<GraphStore> {

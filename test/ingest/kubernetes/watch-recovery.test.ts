@@ -1,4 +1,3 @@
-import * as k8s from '@kubernetes/client-node';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deployId, k8sId } from '../../../src/graph/ids.js';
@@ -10,7 +9,7 @@ import { startKubernetesServer, type KubernetesServer } from '../../../src/sim/k
 import { loadEstate } from '../../../src/sim/scenario/load.js';
 import { applyTimelineAction } from '../../../src/sim/world/timeline.js';
 import { createWorld, type World } from '../../../src/sim/world/world.js';
-import { openGraph, waitFor } from './kit.js';
+import { openGraph, simKubeConfig, waitFor } from './kit.js';
 
 const EVALS_DIR = resolve(import.meta.dirname, '../../../evals');
 const TOKEN = 'watch-recovery-token';
@@ -27,17 +26,6 @@ afterEach(async () => {
   await graph?.close();
   ingest = server = graph = undefined;
 });
-
-function kubeConfig(url: string): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: CLUSTER, server: url, skipTLSVerify: true }],
-    users: [{ name: 'agent', token: TOKEN }],
-    contexts: [{ name: CLUSTER, cluster: CLUSTER, user: 'agent' }],
-    currentContext: CLUSTER,
-  });
-  return config;
-}
 
 async function world(watchHistory?: number): Promise<World> {
   const { estate } = loadEstate('shop', { evalsDir: EVALS_DIR });
@@ -71,7 +59,7 @@ describe('watch recovery', () => {
     const started = await serve(target);
     graph = await openGraph();
     ingest = startKubernetesIngest({
-      kubeConfig: kubeConfig(started.url),
+      kubeConfig: simKubeConfig(started.url, CLUSTER, TOKEN),
       cluster: CLUSTER,
       graph,
       logger: silentLogger(),
@@ -111,7 +99,7 @@ describe('watch recovery', () => {
     const port = first.port;
     graph = await openGraph();
     ingest = startKubernetesIngest({
-      kubeConfig: kubeConfig(first.url),
+      kubeConfig: simKubeConfig(first.url, CLUSTER, TOKEN),
       cluster: CLUSTER,
       graph,
       logger: silentLogger(),
@@ -156,7 +144,7 @@ describe('watch recovery', () => {
     graph = await openGraph();
     const clock = new ManualClock(START);
     const options = {
-      kubeConfig: kubeConfig(started.url),
+      kubeConfig: simKubeConfig(started.url, CLUSTER, TOKEN),
       cluster: CLUSTER,
       graph,
       logger: silentLogger(),
