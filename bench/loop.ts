@@ -1,7 +1,7 @@
 /**
  * Loop benchmark: `npx tsx bench/loop.ts [--rate 200] [--seconds 10] [--concurrency 8]
  * [--per-incident 10] [--warmup 2000] [--redis-url redis://127.0.0.1:6379] [--case storm|worst|both]
- * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--investigator rules|stub] [--json]`.
+ * [--backend embedded|neo4j] [--neo4j-uri bolt://…] [--investigator rules|trivial] [--json]`.
  *
  * Two cases, each on a fresh embedded graph and key prefix:
  * - storm (the headline): alert groups of `per-incident` alerts on one pod arriving together,
@@ -26,7 +26,7 @@
  * latency phases, investigate is the daemon's investigation with the rules planner
  * (bench/rules-investigator.ts: graph, Kubernetes and Prometheus tools against `nightshift sim
  * --estate shop` in a process of its own), and intervention latency is signal receipt → its
- * first tool call, as the issue's target says. With `--investigator stub`, and always in the
+ * first tool call, as the issue's target says. With `--investigator trivial`, and always in the
  * capacity phase, investigate is trivial: it records when it was called and proposes a restart.
  * The other dependencies are trivial in every phase: the policy says autonomous, execute, verify
  * and learn succeed at once. So signalsPerSec and the ratios measure the loop's own cost (queues,
@@ -83,8 +83,8 @@ interface Options {
   cases: ReadonlySet<'storm' | 'worst'>;
   backend: 'embedded' | 'neo4j';
   neo4jUri: string | undefined;
-  /** Who investigates in the warm-up and latency phases (the capacity phase: always the stub). */
-  investigator: 'rules' | 'stub';
+  /** Who investigates in the warm-up and latency phases (the capacity phase: always the trivial one). */
+  investigator: 'rules' | 'trivial';
 }
 
 function options(): Options {
@@ -109,8 +109,8 @@ function options(): Options {
   const cases = { both: ['storm', 'worst'], storm: ['storm'], worst: ['worst'] } as const;
   if (!(values.case in cases)) throw new UsageError('--case must be storm, worst or both');
   const investigator = values.investigator;
-  if (investigator !== 'rules' && investigator !== 'stub')
-    throw new UsageError('--investigator must be rules or stub');
+  if (investigator !== 'rules' && investigator !== 'trivial')
+    throw new UsageError('--investigator must be rules or trivial');
   return {
     rate: positiveWholeNumber('rate', values.rate),
     seconds: positiveWholeNumber('seconds', values.seconds),
@@ -242,7 +242,7 @@ async function runCase(
   let learned = 0;
   let latencies: number[] = [];
   const investigated = new Set<string>();
-  /** The investigation of the phase running; undefined: the stub. */
+  /** The investigation of the phase running; undefined: the trivial one. */
   let investigator = sim ? rulesInvestigator(graph, sim, logger) : undefined;
   const deps = benchDeps(graph, {
     investigator: () => investigator,
