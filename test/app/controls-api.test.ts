@@ -1,31 +1,12 @@
-import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
-import { build } from '../../src/app/build.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { describe, expect, it } from 'vitest';
+import { inProcessDaemon } from '../kit/in-process-daemon.js';
 import { testPrefix } from '../kit/prefix.js';
-import { tempDir } from '../kit/tmp.js';
 
 const prefix = testPrefix(import.meta.filename);
 const token = 'controls-api-token-0123456789';
 
 function replica() {
-  const dir = tempDir();
-  return build(
-    loadConfig({
-      env: {
-        NIGHTSHIFT_PORT: '0',
-        NIGHTSHIFT_DATA_DIR: dir,
-        NIGHTSHIFT_LOG_LEVEL: 'silent',
-        NIGHTSHIFT_QUEUE_PREFIX: prefix,
-        NIGHTSHIFT_APPROVALS_API_TOKEN: token,
-        NIGHTSHIFT_POLICY_DIR: join(import.meta.dirname, '../../policies'),
-        REDIS_URL: inject('redisUrl'),
-      },
-      cwd: dir,
-    }),
-    { logger: silentLogger() },
-  );
+  return inProcessDaemon({ prefix, env: { NIGHTSHIFT_APPROVALS_API_TOKEN: token } });
 }
 
 describe('the kill switch API', () => {

@@ -1,9 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { inProcessDaemon } from '../kit/in-process-daemon.js';
 import { connectExternalTools } from '../../src/app/agent/mcp.js';
-import { build } from '../../src/app/build.js';
 import { loadConfig } from '../../src/config/index.js';
 import { EmbeddedGraphStore } from '../../src/graph/embedded/embedded-store.js';
 import { createInvestigationTools } from '../../src/investigate/index.js';
@@ -63,21 +63,8 @@ describe('MCP in the daemon', () => {
   }, 60_000);
 
   it('serves /mcp with a bearer token and refuses without it', async () => {
-    const dir = tempDir();
     const token = 'mcp-token-for-the-wiring-test';
-    const config = loadConfig({
-      env: {
-        NIGHTSHIFT_PORT: '0',
-        NIGHTSHIFT_DATA_DIR: dir,
-        NIGHTSHIFT_LOG_LEVEL: 'silent',
-        NIGHTSHIFT_QUEUE_PREFIX: prefix,
-        NIGHTSHIFT_MCP_TOKEN: token,
-        NIGHTSHIFT_POLICY_DIR: join(root, 'policies'),
-        REDIS_URL: inject('redisUrl'),
-      },
-      cwd: dir,
-    });
-    const app = build(config, { logger: silentLogger() });
+    const app = inProcessDaemon({ prefix, env: { NIGHTSHIFT_MCP_TOKEN: token } });
     const { url } = await app.start();
     try {
       const refused = await fetch(`${url}/mcp`, {

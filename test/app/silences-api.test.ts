@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { build } from '../../src/app/build.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { inProcessDaemon } from '../kit/in-process-daemon.js';
 import { makeSignal, podRef } from '../loop/support/loop-world.js';
 import { testPrefix } from '../kit/prefix.js';
 import { tempDir } from '../kit/tmp.js';
@@ -29,21 +27,7 @@ function daemon() {
       '',
     ].join('\n'),
   );
-  return build(
-    loadConfig({
-      env: {
-        NIGHTSHIFT_PORT: '0',
-        NIGHTSHIFT_DATA_DIR: dir,
-        NIGHTSHIFT_LOG_LEVEL: 'silent',
-        NIGHTSHIFT_QUEUE_PREFIX: prefix,
-        NIGHTSHIFT_APPROVALS_API_TOKEN: token,
-        NIGHTSHIFT_POLICY_DIR: join(import.meta.dirname, '../../policies'),
-        REDIS_URL: inject('redisUrl'),
-      },
-      cwd: dir,
-    }),
-    { logger: silentLogger() },
-  );
+  return inProcessDaemon({ prefix, dir, env: { NIGHTSHIFT_APPROVALS_API_TOKEN: token } });
 }
 
 describe('the silences API', () => {
